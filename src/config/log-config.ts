@@ -9,7 +9,10 @@ export type FlushPolicy = 'interval' | 'always';
 export interface LogConfig {
   /** `segment.bytes`: roll to a new segment when the active one would exceed this size. */
   segmentBytes: number;
-  /** `segment.ms`: roll when the active segment's first batch is older than this. */
+  /**
+   * `segment.ms`: roll when the active segment's first append is older than this, by the broker's clock
+   * (Kafka measures from the first batch's timestamp, which a producer's clock can push anywhere).
+   */
   segmentMs: number;
   /** `retention.ms`: delete closed segments whose newest timestamp is older than this; -1 keeps forever. */
   retentionMs: number;

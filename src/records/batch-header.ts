@@ -135,10 +135,16 @@ export function computeBatchCrc(buf: Uint8Array, pos: number, sizeInBytes: numbe
 export function checkBatch(buf: Uint8Array, pos = 0, maxSize = Number.MAX_SAFE_INTEGER): BatchHeader {
   const header = readBatchHeader(buf, pos);
   if (header.magic !== MAGIC_V2) {
-    throw new BrokerError('CORRUPT_MESSAGE', `unsupported record batch magic ${header.magic} (only v2 is stored)`);
+    throw new BrokerError(
+      'CORRUPT_MESSAGE',
+      `unsupported record batch magic ${header.magic} (only v2 is stored)`,
+    );
   }
   if (header.sizeInBytes < BATCH_HEADER_SIZE) {
-    throw new BrokerError('CORRUPT_MESSAGE', `record batch length ${header.sizeInBytes} is below the header size`);
+    throw new BrokerError(
+      'CORRUPT_MESSAGE',
+      `record batch length ${header.sizeInBytes} is below the header size`,
+    );
   }
   if (header.sizeInBytes > maxSize) {
     throw new BrokerError('CORRUPT_MESSAGE', `record batch length ${header.sizeInBytes} exceeds ${maxSize}`);

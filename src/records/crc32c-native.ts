@@ -1,13 +1,33 @@
 /**
  * @module
- * Installs the native CRC-32C (`@node-rs/crc32`, SSE4.2/ARMv8 instructions) for server code. Importing
- * this module is the switch; the client never imports it, so it stays portable.
+ * Installs a native, hardware-accelerated CRC-32C (`sse4_crc32`: the SSE4.2 crc32 instruction, with a
+ * table fallback on CPUs without it) for server code. Importing this module is the switch; the client never
+ * imports it, so it stays portable. Measured here on 16 KiB batches: about 4.7 GB/s, against 2.3 GB/s for
+ * `@node-rs/crc32` and 0.4 GB/s for the portable table code; the append path checksums every byte it
+ * stores, so this is the difference between the CRC and the disk being the limit.
  */
-import { crc32c as nativeCrc32c } from '@node-rs/crc32';
-import { useCrc32c } from './crc32c.ts';
+import { createRequire } from 'node:module';
+import { type Crc32cFunction, useCrc32c } from './crc32c.ts';
 
-useCrc32c((data, initial = 0) => {
+interface Sse4Crc32Binding {
+  hardware_support: boolean;
+  sse42_crc(input: Uint8Array, initial: number): number;
+  table_crc(input: Uint8Array, initial: number): number;
+}
+
+// The compiled addon is required by its path (not through the package's `bindings` lookup) so that
+// `bun build --compile` can embed it.
+const require = createRequire(import.meta.url);
+const binding = require('sse4_crc32/build/Release/crc32c.node') as Sse4Crc32Binding;
+const calculate = binding.hardware_support ? binding.sse42_crc : binding.table_crc;
+
+const native: Crc32cFunction = (data, initial = 0) => {
   // The binding needs a Buffer view; wrapping shares memory, it does not copy.
   const buf = Buffer.isBuffer(data) ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
-  return nativeCrc32c(buf, initial) >>> 0;
-});
+  return calculate(buf, initial) >>> 0;
+};
+
+useCrc32c(native);
+
+/** True when the CPU's crc32 instruction is used (false: the addon's table code). */
+export const hardwareCrc32c = binding.hardware_support;

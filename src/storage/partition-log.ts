@@ -9,8 +9,9 @@
  *   logEndOffset    the offset the next appended record will get
  * Offsets and timestamps are JavaScript safe integers (< 2^53).
  */
-import type { BatchHeader } from '../records/batch-header.ts';
+import type { LogConfig } from '../config/log-config.ts';
 import type { DecodedRecord } from '../records/record-batch.ts';
+import type { Logger } from '../shared/logger.ts';
 
 export interface AppendResult {
   /** Offset assigned to the first record of the first batch. */
@@ -107,10 +108,15 @@ export interface PartitionLog {
   /**
    * Removes every batch that holds an offset >= `offset` (batches are kept or removed whole, so the new
    * logEndOffset is the base of the batch containing `offset`, or `offset` itself at a batch boundary).
+   * At or below logStartOffset the log is emptied and starts again at `offset`. Appends still waiting for
+   * an fsync of truncated records fail with KAFKA_STORAGE_ERROR.
    */
   truncateTo(offset: number): Promise<void>;
 
-  /** Moves logStartOffset up to `offset` (at most logEndOffset), deleting whole segments below it. */
+  /**
+   * Moves logStartOffset up to `offset`, deleting whole segments below it, and returns the new
+   * logStartOffset (unchanged when `offset` is below it). Past logEndOffset: OFFSET_OUT_OF_RANGE, as Kafka.
+   */
   deleteRecordsBefore(offset: number): Promise<number>;
 
   /** Applies retention.ms and retention.bytes to closed segments; returns how many segments it deleted. */
@@ -128,8 +134,8 @@ export interface PartitionLog {
 
 /** What both implementations are opened with. */
 export interface LogOptions {
-  config: Readonly<import('../config/log-config.ts').LogConfig>;
+  config: Readonly<LogConfig>;
   /** Epoch-ms clock; injectable so tests can drive segment.ms and retention.ms. */
   clock?: () => number;
-  logger?: import('../shared/logger.ts').Logger;
+  logger?: Logger;
 }
