@@ -1,0 +1,113 @@
+/**
+ * @module
+ * The engine behind both front doors: what the HTTP API (and later the Kafka protocol) asks of the broker.
+ * `ThreadedEngine` (threaded-engine.ts) routes each call to the worker that owns the partition or to the
+ * coordinator worker; `LocalEngine` (local-engine.ts) does the same work on one thread (in-process tests,
+ * embedding). Errors are BrokerErrors with Kafka error names.
+ */
+import type { DecodedRecord } from '../records/record-batch.ts';
+import type { LogSlice } from '../storage/partition-log.ts';
+
+/** Topic configs by their Kafka names (`retention.ms`, `segment.bytes`, `flush.policy`, ...). */
+export type TopicConfigEntries = Record<string, string | number>;
+
+export interface PartitionState {
+  partition: number;
+  logStartOffset: number;
+  /** Offset after the last record consumers may read (single broker: the log end offset). */
+  highWatermark: number;
+  /** Index of the partition worker that owns it. */
+  worker: number;
+}
+
+export interface TopicDescription {
+  name: string;
+  partitions: PartitionState[];
+  /** The topic's overrides merged over the broker defaults, every setting listed. */
+  config: TopicConfigEntries;
+}
+
+export interface TopicSummary {
+  name: string;
+  partitions: number;
+}
+
+/** -1 is acks=all. With one broker acks=1 and acks=all wait for the same thing: the append per the flush policy. */
+export type Acks = 0 | 1 | -1;
+
+export interface ProduceRequest {
+  topic: string;
+  partition: number;
+  /** One or more RecordBatch v2, as a client built them. The engine may rewrite them (baseOffset). */
+  batches: Uint8Array;
+  acks: Acks;
+}
+
+export interface ProduceResult {
+  baseOffset: number;
+  lastOffset: number;
+  recordCount: number;
+}
+
+export interface FetchRequest {
+  topic: string;
+  partition: number;
+  offset: number;
+  maxBytes: number;
+  /** Long-poll: wait up to this long for `minBytes` to be available (0: answer at once). */
+  maxWaitMs: number;
+  minBytes: number;
+}
+
+export interface RawFetchResult {
+  /** Whole batches, sendfile-style slices. */
+  slices: LogSlice[];
+  sizeInBytes: number;
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export interface RecordsFetchResult {
+  records: DecodedRecord[];
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+export type OffsetSpec = 'earliest' | 'latest' | { timestamp: number };
+
+export interface OffsetResult {
+  /** -1 when no record has a timestamp at or after the one asked for. */
+  offset: number;
+  timestamp?: number;
+}
+
+export interface EngineStats {
+  workers: number;
+  /** Bytes of produce data waiting in IPC rings, per worker. */
+  inFlightBytes: number[];
+  partitions: Array<{ topic: string; partition: number; logEndOffset: number; logStartOffset: number }>;
+}
+
+export interface Engine {
+  createTopic(name: string, partitions: number, config?: TopicConfigEntries): Promise<TopicDescription>;
+  listTopics(): Promise<TopicSummary[]>;
+  describeTopic(name: string): Promise<TopicDescription>;
+  deleteTopic(name: string): Promise<void>;
+  alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription>;
+  /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */
+  createPartitions(name: string, count: number): Promise<TopicDescription>;
+  /**
+   * Partition count of a topic, creating it with the default count when it does not exist and
+   * auto.create.topics.enable is on (else UNKNOWN_TOPIC_OR_PARTITION).
+   */
+  partitionsForProduce(topic: string): Promise<number>;
+  produce(request: ProduceRequest): Promise<ProduceResult>;
+  fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
+  fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
+  listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
+  stats(): Promise<EngineStats>;
+  /** Stops taking work, lets in-flight calls finish, flushes and closes every log. */
+  close(): Promise<void>;
+}
