@@ -64,19 +64,10 @@ async function main(): Promise<void> {
   const { names, opts } = parseBenchArgs(process.argv.slice(2));
   const selected = names.length > 0 ? names : DEFAULT_WORKLOADS;
   const startedAt = new Date();
-  // Other work on the machine is the usual reason two runs disagree; record how busy it was.
-  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
-  const results: Record<string, unknown>[] = [];
-  for (const name of selected) {
-    progress(`${name}: running${opts.quick ? ' (quick)' : ''}`);
-    const result = await runWorkload(name, opts);
-    results.push(result);
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  }
-
-  const outDir = join(BENCH_DIR, 'results', isoStamp(startedAt));
-  mkdirSync(outDir, { recursive: true });
-  const report = {
+  const outFile = join(BENCH_DIR, 'results', isoStamp(startedAt), 'results.json');
+  mkdirSync(dirname(outFile), { recursive: true });
+  progress(`results: ${outFile}`);
+  const header = {
     startedAt: startedAt.toISOString(),
     quick: opts.quick,
     commit: git(['rev-parse', '--short', 'HEAD']),
@@ -87,12 +78,21 @@ async function main(): Promise<void> {
     cpus: cpus().length,
     cpuModel: cpus()[0]?.model ?? null,
     memoryMiB: Math.round(totalmem() / 1024 / 1024),
-    loadAverage: { atStart: loadAtStart, atEnd: loadavg().map((l) => Math.round(l * 100) / 100) },
     benchDir: process.env.FRESHET_BENCH_DIR || null,
-    results,
   };
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  progress(`results: ${join(outDir, 'results.json')}`);
+  // Other work on the machine is the usual reason two runs disagree; record how busy it was.
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const results: Record<string, unknown>[] = [];
+  for (const name of selected) {
+    progress(`${name}: running${opts.quick ? ' (quick)' : ''}`);
+    const result = await runWorkload(name, opts);
+    results.push(result);
+    // Rewritten after every workload, so a run cut short keeps what it measured.
+    const loadAverage = { atStart: loadAtStart, atEnd: loadavg().map((l) => Math.round(l * 100) / 100) };
+    writeFileSync(outFile, `${JSON.stringify({ ...header, loadAverage, results }, null, 2)}\n`);
+    // Last, so the JSON line is the last line of the output (also with stderr merged in).
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  }
   if (results.some((r) => 'error' in r)) process.exitCode = 1;
 }
 

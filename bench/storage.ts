@@ -373,7 +373,6 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const read: number[] = [];
   const rawRead: number[] = [];
   for (let rep = 0; rep < plan.reps; rep++) {
-    for (const mode of COPY_MODES) takeOnly[mode].push(measureTake(vol, mode));
     const runs: Array<() => Promise<void>> = [];
     for (const mode of MODES) {
       const headline = mode === HEADLINE_MODE;
@@ -400,6 +399,8 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       concurrent.push(rate(r, r.writeMs));
     });
     await rotated(rep, runs);
+    // After the timed runs, so the garbage of `fresh` buffers is not collected on a log's clock.
+    for (const mode of COPY_MODES) takeOnly[mode].push(measureTake(vol, mode));
     progress(
       `storage: interval rep ${rep + 1}: append ${last(append[HEADLINE_MODE])}, raw ${last(raw[HEADLINE_MODE])}, ` +
         `read ${last(read)}, ${FSYNC_APPENDERS} appenders ${last(concurrent)}; ` +

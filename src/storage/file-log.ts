@@ -4,9 +4,9 @@
  * segments (see segment.ts), `recovery-point.checkpoint` and `log-start-offset.checkpoint` (checkpoint.ts).
  *
  * Write path. `append` validates every batch (structure, CRC-32C, records), assigns offsets by rewriting
- * baseOffset, records index entries, and queues the bytes. One positional `writev` is in flight at a time,
- * carrying everything queued since the last one, so checksumming the next batches on this thread overlaps
- * the kernel copying the previous ones on the I/O pool. Reads never go past what has been written.
+ * baseOffset, records index entries, and writes the bytes with one positional write on the owning thread
+ * (a 16 KiB write to the page cache costs less than a round trip through the I/O pool). The bytes are
+ * written before `append` returns its promise, so the caller may reuse the buffer at once.
  *
  * Durability (what an acknowledged append survives):
  *   flush.policy=interval  acknowledged once written to the OS page cache: survives a crash of the broker

@@ -90,8 +90,8 @@ export interface PartitionLog {
   /**
    * Validates one or more concatenated RecordBatch v2 (structure, CRC, record count, size against
    * max.message.bytes), assigns consecutive offsets by rewriting each baseOffset in place, and appends
-   * them: all or nothing. Takes ownership of `batches` (it is mutated and may be written after this
-   * returns). Resolves when the append is as durable as the flush policy promises; rejects with
+   * them: all or nothing. `batches` is mutated (baseOffset) and read only during the call: when the promise
+   * is returned, the bytes have been written or copied, so the caller may reuse the buffer. Resolves when the append is as durable as the flush policy promises; rejects with
    * CORRUPT_MESSAGE / INVALID_RECORD / MESSAGE_TOO_LARGE and nothing written for a bad batch.
    */
   append(batches: Uint8Array, options?: AppendOptions): Promise<AppendResult>;

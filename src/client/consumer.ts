@@ -1,0 +1,479 @@
+/**
+ * @module
+ * `Consumer`: reads assigned partitions (no groups: the caller says which partitions and where to start).
+ *
+ * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` (msgpack,
+ * decoded records) from its fetch offset and parks the answer in the partition's buffer; it fetches again
+ * only once the buffer is drained, so memory stays within one answer (`maxPartitionFetchBytes`) per
+ * partition. `poll()` takes records from the buffers round-robin and waits up to `maxWaitMs` when all are
+ * empty. `seek()` bumps the partition's epoch and aborts its fetch, so answers for an old position are
+ * dropped. OFFSET_OUT_OF_RANGE resets the position per `autoOffsetReset`, or (with 'none') is thrown by
+ * the next poll and stalls the partition until `seek()`. Other errors are retried with backoff; poll
+ * throws the ones that are not retriable, and retriable ones once `retries` attempts in a row failed.
+ */
+
+import { offsetQuery } from './admin.ts';
+import { fromWireBytes } from './codec.ts';
+import { asFreshetError, closedError, FreshetError } from './errors.ts';
+import {
+  backoffMs,
+  DEFAULT_RETRY_POLICY,
+  HttpClient,
+  type HttpOptions,
+  type RetryPolicy,
+  sleep,
+  topicPath,
+} from './http.ts';
+import type { ConsumerRecord, OffsetAnswer } from './types.ts';
+
+export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
+export type StartOffset = number | 'earliest' | 'latest';
+
+export interface ConsumerOptions extends HttpOptions, Partial<RetryPolicy> {
+  /** Share one HttpClient between clients; its options then win over url/fetch/headers here. */
+  http?: HttpClient;
+  /** Where to start when assign() gives no offset, or the position falls out of the log; default 'latest'. */
+  autoOffsetReset?: AutoOffsetReset;
+  /** How long one fetch waits on the broker for records (long-poll); default 1000 ms. */
+  fetchMaxWaitMs?: number;
+  /** The broker answers a long-poll early once this many bytes are there; default 1. */
+  fetchMinBytes?: number;
+  /** Bytes per partition per fetch; default 1 MiB. */
+  maxPartitionFetchBytes?: number;
+  /** Records one poll() returns at most; default 500. */
+  maxPollRecords?: number;
+  /** How long each step of the async iterator waits before checking for close(); default 1000 ms. */
+  iteratorWaitMs?: number;
+}
+
+export interface TopicPartitionOffset {
+  topic: string;
+  partition: number;
+  /** Default: `autoOffsetReset`. */
+  offset?: StartOffset;
+}
+
+export interface PollOptions {
+  /** Longest wait for records when none are buffered; default 1000 ms (0: return at once). */
+  maxWaitMs?: number;
+  maxRecords?: number;
+}
+
+const MAX_QUEUED_ERRORS = 16;
+
+interface FetchAnswer {
+  records?: Array<{ offset: number; timestamp: number; key: unknown; value: unknown; headers?: unknown }>;
+  nextOffset: number;
+  highWatermark: number;
+  logStartOffset: number;
+}
+
+interface PartitionFetcher {
+  topic: string;
+  partition: number;
+  /** Next offset poll() hands out; null while a reset (`pendingReset`) is being resolved. */
+  position: number | null;
+  /** Next offset to fetch: position plus what the buffer holds (and any gap the broker skipped). */
+  fetchOffset: number | null;
+  pendingReset: 'earliest' | 'latest' | null;
+  buffer: ConsumerRecord[];
+  head: number;
+  paused: boolean;
+  /** Bumped by seek, unassign and close: an answer from an older epoch is dropped. */
+  epoch: number;
+  controller: AbortController | null;
+  /** Set by OFFSET_OUT_OF_RANGE with autoOffsetReset 'none': no fetching until seek(). */
+  stalled: boolean;
+  assigned: boolean;
+  failures: number;
+  highWatermark: number;
+  wake: (() => void) | null;
+}
+
+export class Consumer implements AsyncIterable<ConsumerRecord> {
+  readonly http: HttpClient;
+  private readonly autoOffsetReset: AutoOffsetReset;
+  private readonly fetchMaxWaitMs: number;
+  private readonly fetchMinBytes: number;
+  private readonly maxPartitionFetchBytes: number;
+  private readonly maxPollRecords: number;
+  private readonly iteratorWaitMs: number;
+  private readonly retry: RetryPolicy;
+  private readonly fetchers = new Map<string, PartitionFetcher>();
+  private readonly loops = new Set<Promise<void>>();
+  private readonly errors: FreshetError[] = [];
+  private dataWaiters: Array<() => void> = [];
+  private nextStart = 0;
+  private closed = false;
+
+  constructor(options: ConsumerOptions = {}) {
+    this.http = options.http ?? new HttpClient(options);
+    this.autoOffsetReset = options.autoOffsetReset ?? 'latest';
+    this.fetchMaxWaitMs = options.fetchMaxWaitMs ?? 1000;
+    this.fetchMinBytes = options.fetchMinBytes ?? 1;
+    this.maxPartitionFetchBytes = options.maxPartitionFetchBytes ?? 1024 * 1024;
+    this.maxPollRecords = options.maxPollRecords ?? 500;
+    this.iteratorWaitMs = options.iteratorWaitMs ?? 1000;
+    this.retry = {
+      retries: options.retries ?? DEFAULT_RETRY_POLICY.retries,
+      retryBackoffMs: options.retryBackoffMs ?? DEFAULT_RETRY_POLICY.retryBackoffMs,
+      maxRetryBackoffMs: options.maxRetryBackoffMs ?? DEFAULT_RETRY_POLICY.maxRetryBackoffMs,
+    };
+  }
+
+  /**
+   * Replaces the assignment. Partitions kept from the previous one keep their position unless an offset is
+   * given; new ones start at `offset`, else per `autoOffsetReset`.
+   */
+  assign(partitions: TopicPartitionOffset[]): void {
+    if (this.closed) throw closedError('consumer');
+    const wanted = new Map<string, TopicPartitionOffset>();
+    for (const entry of partitions) {
+      if (!Number.isSafeInteger(entry.partition) || entry.partition < 0) {
+        throw new FreshetError(
+          'UNKNOWN_TOPIC_OR_PARTITION',
+          `partition must be an integer >= 0, got ${entry.partition}`,
+        );
+      }
+      if (entry.offset === undefined && this.autoOffsetReset === 'none') {
+        throw new FreshetError(
+          'INVALID_REQUEST',
+          `no offset given for ${entry.topic}/${entry.partition} and autoOffsetReset is 'none'`,
+        );
+      }
+      if (entry.offset !== undefined) checkStart(entry.offset);
+      wanted.set(keyOf(entry.topic, entry.partition), entry);
+    }
+    for (const [key, fetcher] of this.fetchers) {
+      if (wanted.has(key)) continue;
+      this.stop(fetcher);
+      this.fetchers.delete(key);
+    }
+    for (const [key, entry] of wanted) {
+      const existing = this.fetchers.get(key);
+      if (existing !== undefined) {
+        if (entry.offset !== undefined) this.seek(entry.topic, entry.partition, entry.offset);
+        continue;
+      }
+      const fetcher: PartitionFetcher = {
+        topic: entry.topic,
+        partition: entry.partition,
+        position: null,
+        fetchOffset: null,
+        pendingReset: null,
+        buffer: [],
+        head: 0,
+        paused: false,
+        epoch: 0,
+        controller: null,
+        stalled: false,
+        assigned: true,
+        failures: 0,
+        highWatermark: -1,
+        wake: null,
+      };
+      setStart(fetcher, entry.offset ?? (this.autoOffsetReset as 'earliest' | 'latest'));
+      this.fetchers.set(key, fetcher);
+      const loop = this.run(fetcher);
+      this.loops.add(loop);
+      void loop.finally(() => this.loops.delete(loop));
+    }
+  }
+
+  assignment(): Array<{ topic: string; partition: number }> {
+    return [...this.fetchers.values()].map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /** Moves a partition's position; buffered records and a fetch in flight for the old position are dropped. */
+  seek(topic: string, partition: number, offset: StartOffset): void {
+    const fetcher = this.fetcher(topic, partition);
+    checkStart(offset);
+    fetcher.epoch++;
+    fetcher.controller?.abort();
+    fetcher.buffer = [];
+    fetcher.head = 0;
+    fetcher.stalled = false;
+    fetcher.failures = 0;
+    setStart(fetcher, offset);
+    fetcher.wake?.();
+  }
+
+  /** The next offset poll() will return for the partition; null while an earliest/latest reset is pending. */
+  position(topic: string, partition: number): number | null {
+    return this.fetcher(topic, partition).position;
+  }
+
+  /** The partition's high watermark as of its last fetch (-1 before the first). */
+  highWatermark(topic: string, partition: number): number {
+    return this.fetcher(topic, partition).highWatermark;
+  }
+
+  /** Stops returning (and fetching) records of the partition until resume(); its position is kept. */
+  pause(topic: string, partition: number): void {
+    this.fetcher(topic, partition).paused = true;
+  }
+
+  resume(topic: string, partition: number): void {
+    const fetcher = this.fetcher(topic, partition);
+    fetcher.paused = false;
+    fetcher.wake?.();
+    this.notify();
+  }
+
+  paused(): Array<{ topic: string; partition: number }> {
+    return [...this.fetchers.values()]
+      .filter((f) => f.paused)
+      .map(({ topic, partition }) => ({ topic, partition }));
+  }
+
+  /**
+   * Records from the assigned, unpaused partitions, in offset order per partition; waits up to `maxWaitMs`
+   * when none are buffered. Returns [] on timeout or once closed; throws a partition's error once.
+   */
+  async poll(options: PollOptions = {}): Promise<ConsumerRecord[]> {
+    const maxWaitMs = options.maxWaitMs ?? 1000;
+    const maxRecords = Math.max(1, options.maxRecords ?? this.maxPollRecords);
+    const deadline = Date.now() + maxWaitMs;
+    for (;;) {
+      if (this.closed) return [];
+      const error = this.errors.shift();
+      if (error !== undefined) throw error;
+      const records = this.take(maxRecords);
+      if (records.length > 0) return records;
+      const left = deadline - Date.now();
+      if (left <= 0) return [];
+      await this.waitForData(left);
+    }
+  }
+
+  /** Yields records one by one until close(); a `break` leaves the consumer open (call close()). */
+  async *[Symbol.asyncIterator](): AsyncIterator<ConsumerRecord> {
+    while (!this.closed) {
+      const [record] = await this.poll({ maxWaitMs: this.iteratorWaitMs, maxRecords: 1 });
+      if (record !== undefined) yield record;
+    }
+  }
+
+  /** Stops every fetch loop; pending polls return [] and iterators end. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const fetcher of this.fetchers.values()) this.stop(fetcher);
+    this.notify();
+    await Promise.allSettled([...this.loops]);
+  }
+
+  private fetcher(topic: string, partition: number): PartitionFetcher {
+    const fetcher = this.fetchers.get(keyOf(topic, partition));
+    if (fetcher === undefined) {
+      throw new FreshetError('INVALID_REQUEST', `${topic}/${partition} is not assigned to this consumer`);
+    }
+    return fetcher;
+  }
+
+  private stop(fetcher: PartitionFetcher): void {
+    fetcher.assigned = false;
+    fetcher.epoch++;
+    fetcher.controller?.abort();
+    fetcher.wake?.();
+  }
+
+  /** Up to `max` buffered records, round-robin over the partitions so that one busy partition cannot starve the rest. */
+  private take(max: number): ConsumerRecord[] {
+    const fetchers = [...this.fetchers.values()];
+    const out: ConsumerRecord[] = [];
+    const count = fetchers.length;
+    for (let i = 0; i < count && out.length < max; i++) {
+      const fetcher = fetchers[(this.nextStart + i) % count]!;
+      if (fetcher.paused || fetcher.head >= fetcher.buffer.length) continue;
+      const end = Math.min(fetcher.buffer.length, fetcher.head + (max - out.length));
+      for (let j = fetcher.head; j < end; j++) out.push(fetcher.buffer[j]!);
+      fetcher.head = end;
+      if (end >= fetcher.buffer.length) {
+        fetcher.buffer = [];
+        fetcher.head = 0;
+        fetcher.position = fetcher.fetchOffset;
+        fetcher.wake?.();
+      } else {
+        fetcher.position = fetcher.buffer[end]!.offset;
+      }
+    }
+    this.nextStart = count === 0 ? 0 : (this.nextStart + 1) % count;
+    return out;
+  }
+
+  private waitForData(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        this.dataWaiters = this.dataWaiters.filter((w) => w !== done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.dataWaiters.push(done);
+    });
+  }
+
+  private notify(): void {
+    const waiters = this.dataWaiters;
+    this.dataWaiters = [];
+    for (const waiter of waiters) waiter();
+  }
+
+  private fail(fetcher: PartitionFetcher, err: FreshetError): void {
+    // Nobody may be polling: keep the latest few errors, not all of them.
+    if (this.errors.length >= MAX_QUEUED_ERRORS) this.errors.shift();
+    this.errors.push(
+      new FreshetError(err.code, `${fetcher.topic}/${fetcher.partition}: ${err.message}`, {
+        status: err.status,
+        retriable: err.retriable,
+        retryAfterMs: err.retryAfterMs,
+        cause: err,
+      }),
+    );
+    this.notify();
+  }
+
+  /** Resolves when the fetcher has something to do: its buffer drained, a seek, resume or close. */
+  private idle(fetcher: PartitionFetcher): Promise<void> {
+    return new Promise((resolve) => {
+      fetcher.wake = () => {
+        fetcher.wake = null;
+        resolve();
+      };
+    });
+  }
+
+  private async run(fetcher: PartitionFetcher): Promise<void> {
+    while (fetcher.assigned && !this.closed) {
+      if (fetcher.paused || fetcher.stalled || fetcher.head < fetcher.buffer.length) {
+        await this.idle(fetcher);
+        continue;
+      }
+      const epoch = fetcher.epoch;
+      const controller = new AbortController();
+      fetcher.controller = controller;
+      try {
+        if (fetcher.pendingReset !== null) await this.reset(fetcher, epoch, controller.signal);
+        else await this.fetchOnce(fetcher, epoch, controller.signal);
+        if (fetcher.epoch === epoch) fetcher.failures = 0;
+      } catch (err) {
+        if (fetcher.epoch !== epoch || controller.signal.aborted) continue;
+        await this.handleError(fetcher, asFreshetError(err), controller.signal);
+      } finally {
+        if (fetcher.controller === controller) fetcher.controller = null;
+      }
+    }
+  }
+
+  private async reset(fetcher: PartitionFetcher, epoch: number, signal: AbortSignal): Promise<void> {
+    const spec = fetcher.pendingReset!;
+    const answer = await this.http.request<OffsetAnswer>(
+      'GET',
+      `${topicPath(fetcher.topic)}/partitions/${fetcher.partition}/offsets`,
+      { query: { at: offsetQuery(spec) }, signal },
+    );
+    if (fetcher.epoch !== epoch) return;
+    fetcher.pendingReset = null;
+    fetcher.position = answer.offset;
+    fetcher.fetchOffset = answer.offset;
+  }
+
+  private async fetchOnce(fetcher: PartitionFetcher, epoch: number, signal: AbortSignal): Promise<void> {
+    const offset = fetcher.fetchOffset!;
+    const answer = await this.http.request<FetchAnswer>(
+      'GET',
+      `${topicPath(fetcher.topic)}/partitions/${fetcher.partition}/records`,
+      {
+        query: {
+          offset,
+          maxBytes: this.maxPartitionFetchBytes,
+          maxWaitMs: this.fetchMaxWaitMs,
+          minBytes: this.fetchMinBytes,
+        },
+        timeoutMs: this.fetchMaxWaitMs + this.http.requestTimeoutMs,
+        signal,
+      },
+    );
+    if (fetcher.epoch !== epoch) return;
+    const records: ConsumerRecord[] = [];
+    for (const raw of answer.records ?? []) {
+      // A batch-aligned answer may start before the offset asked for.
+      if (raw.offset < offset) continue;
+      records.push({
+        topic: fetcher.topic,
+        partition: fetcher.partition,
+        offset: raw.offset,
+        timestamp: raw.timestamp,
+        key: fromWireBytes(raw.key),
+        value: fromWireBytes(raw.value),
+        headers: Array.isArray(raw.headers)
+          ? raw.headers.map((h: { key: unknown; value: unknown }) => ({
+              key: String(h.key),
+              value: fromWireBytes(h.value),
+            }))
+          : [],
+      });
+    }
+    const last = records.at(-1);
+    fetcher.fetchOffset = Math.max(
+      answer.nextOffset ?? offset,
+      last === undefined ? offset : last.offset + 1,
+    );
+    fetcher.highWatermark = answer.highWatermark;
+    if (records.length === 0) {
+      fetcher.position = fetcher.fetchOffset;
+      return;
+    }
+    fetcher.buffer = records;
+    fetcher.head = 0;
+    fetcher.position = records[0]!.offset;
+    this.notify();
+  }
+
+  private async handleError(
+    fetcher: PartitionFetcher,
+    err: FreshetError,
+    signal: AbortSignal,
+  ): Promise<void> {
+    if (err.code === 'OFFSET_OUT_OF_RANGE') {
+      if (this.autoOffsetReset === 'none') {
+        fetcher.stalled = true;
+        this.fail(fetcher, err);
+      } else {
+        fetcher.pendingReset = this.autoOffsetReset;
+        fetcher.position = null;
+      }
+      return;
+    }
+    fetcher.failures++;
+    if (!err.retriable || fetcher.failures === this.retry.retries + 1) this.fail(fetcher, err);
+    await sleep(backoffMs(Math.min(fetcher.failures - 1, 10), this.retry, err), signal);
+  }
+}
+
+function keyOf(topic: string, partition: number): string {
+  return `${partition}:${topic}`;
+}
+
+function setStart(fetcher: PartitionFetcher, offset: StartOffset): void {
+  if (offset === 'earliest' || offset === 'latest') {
+    fetcher.pendingReset = offset;
+    fetcher.position = null;
+    fetcher.fetchOffset = null;
+    return;
+  }
+  fetcher.pendingReset = null;
+  fetcher.position = offset;
+  fetcher.fetchOffset = offset;
+}
+
+function checkStart(offset: StartOffset): void {
+  if (offset === 'earliest' || offset === 'latest') return;
+  if (!Number.isSafeInteger(offset) || offset < 0) {
+    throw new FreshetError(
+      'INVALID_REQUEST',
+      `offset must be an integer >= 0, earliest or latest, got ${offset}`,
+    );
+  }
+}

@@ -1,0 +1,440 @@
+/**
+ * @module
+ * Builds the broker's frozen `BrokerConfig` from, in rising precedence: the defaults, an optional JSON config
+ * file, `FRESHET_*` environment variables and command-line flags. One table (`FLAGS`) declares every
+ * setting once; parsing, environment names, config-file names and `--help` all come from it.
+ *
+ * - Flags: `--http-port 8080` or `--http-port=8080`; booleans also as a bare `--auto-create-topics`,
+ *   `--no-auto-create-topics` or `--auto-create-topics=false`. A flag given twice takes the last value.
+ *   Anything that is not a known flag is an error (there are no positional arguments).
+ * - Environment: `FRESHET_` + the flag in upper snake case (`FRESHET_HTTP_PORT`). An empty variable counts as
+ *   unset (compose files often pass `FRESHET_HOST=`). Any other `FRESHET_*` variable is an error, because a
+ *   misspelt one would otherwise be ignored silently; `FRESHET_BENCH_*` and `FRESHET_TEST_*` belong to the
+ *   benchmarks and tests and are left alone.
+ * - Config file: `--config <file>` or `FRESHET_CONFIG`, relative to the working directory. JSON shaped like
+ *   `BrokerConfig` (camelCase names), topic defaults nested under `logDefaults`:
+ *   `{"httpPort": 9092, "workers": 4, "logDefaults": {"segmentBytes": 536870912, "flushPolicy": "always"}}`.
+ *   Values may be JSON numbers/booleans or strings written as on the command line. Unknown names are errors.
+ * - `dataDir` is resolved to an absolute path against the working directory.
+ *
+ * Every value is checked, all problems are gathered, and one `ConfigError` lists them, each naming the flag,
+ * where the value came from, the value and what is allowed.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from './broker-config.ts';
+import type { LogConfig } from './log-config.ts';
+import {
+  booleanValue,
+  enumValue,
+  INT32_MAX,
+  intValue,
+  LOG_SETTINGS,
+  type RawValue,
+  showRaw,
+  textValue,
+  type ValueSpec,
+} from './topic-config.ts';
+
+/** A setting that cannot be used; `problems` has one line per mistake found (the message joins them). */
+export class ConfigError extends Error {
+  readonly problems: readonly string[];
+
+  constructor(problems: readonly string[]) {
+    super(problems.join('\n'));
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+type BrokerKey = Exclude<keyof BrokerConfig, 'logDefaults'>;
+
+/** One setting: its flag (without `--`), where its value goes, how it is read and what it means. */
+export interface FlagDef {
+  flag: string;
+  target: { key: BrokerKey } | { logKey: keyof LogConfig };
+  spec: ValueSpec<unknown>;
+  help: string;
+}
+
+/**
+ * The IPC ring's size limit (`RING_MAX_CAPACITY` in src/ipc/ring.ts, which config may not import; a test
+ * keeps the two equal). A produce request is queued whole, so requests are capped by it too.
+ */
+const MAX_RING_BYTES = 2 ** 30;
+/** `MAX_PARTITIONS_PER_TOPIC` of the topic registry (src/coordinator, not importable here; a test checks). */
+const MAX_PARTITIONS = 10_000;
+/** setTimeout's longest delay; the broker's timers take these settings directly. */
+const MAX_TIMER_MS = INT32_MAX;
+
+/** The one boolean parser: flags using it may be given bare (`--auto-create-topics`) or negated (`--no-...`). */
+const BOOLEAN: ValueSpec<unknown> = booleanValue();
+
+function broker(flag: string, key: BrokerKey, spec: ValueSpec<unknown>, help: string): FlagDef {
+  return { flag, target: { key }, spec, help };
+}
+
+const BROKER_FLAGS: FlagDef[] = [
+  broker(
+    'data-dir',
+    'dataDir',
+    textValue('a directory path', '<dir>'),
+    'where partition logs and metadata live (relative paths: from the working directory)',
+  ),
+  broker(
+    'host',
+    'host',
+    textValue('a host name or IP address (no spaces)', '<host>', /^\S+$/),
+    'address the listeners bind to (0.0.0.0 or :: for every interface)',
+  ),
+  broker(
+    'http-port',
+    'httpPort',
+    intValue(0, 65535, 'count', { expected: 'a port number (0-65535)', placeholder: '<port>' }),
+    "the HTTP API's port; 0 picks a free one",
+  ),
+  broker('workers', 'workers', intValue(1, 1024, 'count'), 'partition worker threads'),
+  broker(
+    'default-partitions',
+    'defaultPartitions',
+    intValue(1, MAX_PARTITIONS, 'count'),
+    'partitions of a topic created without a count, and of auto-created topics',
+  ),
+  broker(
+    'auto-create-topics',
+    'autoCreateTopics',
+    BOOLEAN,
+    "create unknown topics on produce (Kafka's auto.create.topics.enable)",
+  ),
+  broker(
+    'max-request-bytes',
+    'maxRequestBytes',
+    intValue(1, MAX_RING_BYTES, 'bytes'),
+    'the largest HTTP request body accepted',
+  ),
+  broker(
+    'max-in-flight-bytes',
+    'maxInFlightBytes',
+    intValue(1, MAX_RING_BYTES, 'bytes'),
+    "produce bytes queued to one worker (its ring's size) before the broker answers with back-pressure; at least --max-request-bytes",
+  ),
+  broker(
+    'retention-check-interval-ms',
+    'retentionCheckIntervalMs',
+    intValue(1, MAX_TIMER_MS, 'ms'),
+    "how often retention runs (Kafka's log.retention.check.interval.ms)",
+  ),
+  broker(
+    'max-wait-ms',
+    'maxFetchWaitMs',
+    intValue(0, MAX_TIMER_MS, 'ms'),
+    'the longest a long-polled fetch may wait',
+  ),
+  broker('log-level', 'logLevel', enumValue(['debug', 'info', 'warn', 'error'] as const), 'the least severe log level written'),
+];
+
+/** Topic defaults: one flag per Kafka-named topic setting (`segment.bytes` → `--segment-bytes`). */
+const LOG_FLAGS: FlagDef[] = LOG_SETTINGS.map((s) => ({
+  flag: s.name.replace(/\./g, '-'),
+  target: { logKey: s.key },
+  spec: s.spec,
+  help: `${s.help} (topic default for ${s.name})`,
+}));
+
+/** Every setting, in help order. */
+export const FLAGS: readonly FlagDef[] = Object.freeze([...BROKER_FLAGS, ...LOG_FLAGS]);
+
+/** `--config` is not a setting: it says where more settings are. */
+const CONFIG_FLAG = 'config';
+const ENV_PREFIX = 'FRESHET_';
+/** `FRESHET_*` variables owned by someone other than the broker. */
+const FOREIGN_ENV_PREFIXES = ['FRESHET_BENCH_', 'FRESHET_TEST_'];
+
+export function envName(flag: string): string {
+  return ENV_PREFIX + flag.toUpperCase().replace(/-/g, '_');
+}
+
+/** The name in the config file: `httpPort`, or `logDefaults.segmentBytes`. */
+export function fileKey(def: FlagDef): string {
+  return 'key' in def.target ? def.target.key : `logDefaults.${def.target.logKey}`;
+}
+
+const BY_FLAG: ReadonlyMap<string, FlagDef> = new Map(FLAGS.map((d) => [d.flag, d]));
+const BY_ENV: ReadonlyMap<string, FlagDef> = new Map(FLAGS.map((d) => [envName(d.flag), d]));
+
+/** Options for `loadConfig`. */
+export interface LoadConfigOptions {
+  /** What relative paths (`--config`, `--data-dir`) are relative to; default `process.cwd()`. */
+  cwd?: string;
+}
+
+/** A value found for a setting, and where: for messages and precedence. */
+interface Found {
+  def: FlagDef;
+  raw: RawValue;
+  /** `--http-port`, `FRESHET_HTTP_PORT`, `httpPort in /etc/freshet.json`. */
+  source: string;
+}
+
+/**
+ * Reads the configuration. `argv` are the arguments after the command (`process.argv.slice(2)`), `env` the
+ * environment (`process.env`). `--help` is not handled here: callers check for it first and print
+ * `configHelp()`. Throws `ConfigError` listing every problem; returns a deep-frozen config.
+ */
+export function loadConfig(
+  argv: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+  options: LoadConfigOptions = {},
+): Readonly<BrokerConfig> {
+  const cwd = options.cwd ?? process.cwd();
+  const problems: string[] = [];
+  const flags = parseArgv(argv, problems);
+  const fromEnv = readEnv(env, problems);
+
+  const configPath = flags.configPath ?? fromEnv.configPath;
+  const fromFile = configPath
+    ? readConfigFile(path.resolve(cwd, configPath.value), configPath.source, problems)
+    : [];
+
+  const values: Record<string, unknown> = { ...DEFAULT_BROKER_CONFIG, workers: availableParallelism() };
+  const logValues: Record<string, unknown> = { ...DEFAULT_BROKER_CONFIG.logDefaults };
+  /** Where each setting's winning value came from, for cross-setting messages. */
+  const origin = new Map<FlagDef, string>();
+  // Later sources override earlier ones; a bad value is reported even when a later source overrides it.
+  for (const found of [...fromFile, ...fromEnv.found, ...flags.found]) {
+    const value = found.def.spec.parse(found.raw);
+    if (value === undefined) {
+      problems.push(`${describeSource(found)}: ${showRaw(found.raw)} is not ${found.def.spec.expected}`);
+      continue;
+    }
+    const target = found.def.target;
+    if ('key' in target) values[target.key] = value;
+    else logValues[target.logKey] = value;
+    origin.set(found.def, describeSource(found));
+  }
+  values.dataDir = path.resolve(cwd, values.dataDir as string);
+  values.logDefaults = Object.freeze(logValues);
+  const config = values as unknown as BrokerConfig;
+
+  if (config.maxInFlightBytes < config.maxRequestBytes) {
+    const inFlight = BY_FLAG.get('max-in-flight-bytes')!;
+    const request = BY_FLAG.get('max-request-bytes')!;
+    problems.push(
+      `${origin.get(inFlight) ?? '--max-in-flight-bytes'}: ${config.maxInFlightBytes} is less than ` +
+        `--max-request-bytes (${config.maxRequestBytes}${origin.has(request) ? '' : ', the default'}); ` +
+        'a produce request that large could never be queued to a worker',
+    );
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** `--http-port`, or `--http-port (from FRESHET_HTTP_PORT)` when the value came from elsewhere. */
+function describeSource(found: Found): string {
+  const flag = `--${found.def.flag}`;
+  return found.source === flag ? flag : `${flag} (from ${found.source})`;
+}
+
+interface ParsedArgv {
+  found: Found[];
+  configPath?: { value: string; source: string };
+}
+
+function parseArgv(argv: readonly string[], problems: string[]): ParsedArgv {
+  const parsed: ParsedArgv = { found: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--') || arg === '--') {
+      problems.push(`unexpected argument ${showRaw(arg)}: every setting is a --flag (see --help)`);
+      continue;
+    }
+    const eq = arg.indexOf('=');
+    let name = eq === -1 ? arg.slice(2) : arg.slice(2, eq);
+    let inline: string | undefined = eq === -1 ? undefined : arg.slice(eq + 1);
+    let def = BY_FLAG.get(name);
+    // `--no-<boolean>`: false, with no value of its own.
+    if (!def && name.startsWith('no-') && inline === undefined) {
+      const negated = BY_FLAG.get(name.slice(3));
+      if (negated && isBoolean(negated)) {
+        def = negated;
+        name = negated.flag;
+        inline = 'false';
+      }
+    }
+    if (!def && name !== CONFIG_FLAG) {
+      problems.push(`unknown flag --${name}${suggest(name, [...BY_FLAG.keys(), CONFIG_FLAG], '--')} (see --help)`);
+      // Skip its value too, so it is not reported again as an unexpected argument.
+      if (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
+      continue;
+    }
+    let value = inline;
+    if (value === undefined) {
+      const next = argv[i + 1];
+      if (def && isBoolean(def)) {
+        // A bare boolean flag means true; a following true/false/1/0 is taken as its value.
+        if (next !== undefined && def.spec.parse(next) !== undefined) {
+          value = next;
+          i++;
+        } else {
+          value = 'true';
+        }
+      } else if (next === undefined || next.startsWith('--')) {
+        const placeholder = def ? def.spec.placeholder : '<file>';
+        problems.push(`--${name}: missing value (${placeholder})`);
+        continue;
+      } else {
+        value = next;
+        i++;
+      }
+    }
+    if (!def && value.trim() === '') problems.push(`--${CONFIG_FLAG}: missing value (<file>)`);
+    else if (!def) parsed.configPath = { value, source: `--${CONFIG_FLAG}` };
+    else parsed.found.push({ def, raw: value, source: `--${name}` });
+  }
+  return parsed;
+}
+
+function isBoolean(def: FlagDef): boolean {
+  return def.spec === BOOLEAN;
+}
+
+function readEnv(
+  env: Readonly<Record<string, string | undefined>>,
+  problems: string[],
+): { found: Found[]; configPath?: { value: string; source: string } } {
+  const found: Found[] = [];
+  let configPath: { value: string; source: string } | undefined;
+  const configEnv = envName(CONFIG_FLAG);
+  // Sorted, so messages come out in the same order whatever the environment's order.
+  for (const name of Object.keys(env).sort()) {
+    const raw = env[name];
+    if (!name.startsWith(ENV_PREFIX) || raw === undefined || raw === '') continue;
+    if (FOREIGN_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (name === configEnv) {
+      configPath = { value: raw, source: configEnv };
+      continue;
+    }
+    const def = BY_ENV.get(name);
+    if (def) found.push({ def, raw, source: name });
+    else problems.push(`unknown environment variable ${name}${suggest(name, [...BY_ENV.keys(), configEnv], '')}`);
+  }
+  return configPath ? { found, configPath } : { found };
+}
+
+function readConfigFile(file: string, source: string, problems: string[]): Found[] {
+  const where = `${source} ${file}`;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    problems.push(`${where}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    return [];
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    problems.push(`${where}: not valid JSON (${(err as Error).message})`);
+    return [];
+  }
+  if (!isPlainObject(json)) {
+    problems.push(`${where}: expected a JSON object of settings, like {"httpPort": 8080}`);
+    return [];
+  }
+  const byKey = new Map(FLAGS.map((d) => [fileKey(d), d]));
+  const found: Found[] = [];
+  const take = (key: string, raw: unknown) => {
+    const def = byKey.get(key);
+    if (!def) {
+      problems.push(`${where}: unknown setting '${key}'${suggest(key, [...byKey.keys(), 'logDefaults'], '')}`);
+    } else if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      problems.push(`--${def.flag} (from ${key} in ${file}): ${showRaw(raw)} is not ${def.spec.expected}`);
+    } else {
+      found.push({ def, raw, source: `${key} in ${file}` });
+    }
+  };
+  for (const [key, raw] of Object.entries(json)) {
+    if (key !== 'logDefaults') {
+      take(key, raw);
+    } else if (!isPlainObject(raw)) {
+      problems.push(`${where}: logDefaults must be an object, like {"segmentBytes": 1073741824}`);
+    } else {
+      for (const [logKey, logRaw] of Object.entries(raw)) take(`logDefaults.${logKey}`, logRaw);
+    }
+  }
+  return found;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** ` (did you mean --http-port?)` for a near miss (edit distance ≤ 2, or one is a prefix of the other). */
+function suggest(name: string, known: readonly string[], prefix: string): string {
+  const lower = name.toLowerCase();
+  let best: string | undefined;
+  let bestDistance = 3;
+  for (const candidate of known) {
+    const c = candidate.toLowerCase();
+    const d = c.startsWith(lower) || lower.startsWith(c) ? 1 : editDistance(lower, c);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best === undefined ? '' : ` (did you mean ${prefix}${best}?)`;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution);
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** The default of a setting as `--help` shows it. */
+function defaultText(def: FlagDef): string {
+  if ('key' in def.target) {
+    if (def.target.key === 'workers') return `one per core (${availableParallelism()} here)`;
+    return def.spec.format(DEFAULT_BROKER_CONFIG[def.target.key]);
+  }
+  return def.spec.format(DEFAULT_BROKER_CONFIG.logDefaults[def.target.logKey]);
+}
+
+/**
+ * The settings part of `--help`: every flag with its value, meaning, environment variable, config-file name,
+ * default and what is allowed.
+ */
+export function configHelp(): string {
+  const lines = [
+    'Settings come from, in rising precedence: defaults, the config file, FRESHET_* environment variables, flags.',
+    '',
+    `  --${CONFIG_FLAG} <file>`,
+    '      a JSON file of settings by the "file" names below, topic defaults nested under logDefaults:',
+    '      {"httpPort": 9092, "logDefaults": {"retentionMs": 86400000}}',
+    `      env ${envName(CONFIG_FLAG)}`,
+  ];
+  const section = (title: string, defs: readonly FlagDef[]) => {
+    lines.push('', title);
+    for (const def of defs) {
+      lines.push(
+        `  --${def.flag} ${def.spec.placeholder}`,
+        `      ${def.help}`,
+        `      env ${envName(def.flag)}, file ${fileKey(def)}, default ${defaultText(def)}; ${def.spec.expected}`,
+      );
+    }
+  };
+  section('Broker:', BROKER_FLAGS);
+  section(
+    'Topic defaults (a topic overrides them with its own config by Kafka name, e.g. retention.ms):',
+    LOG_FLAGS,
+  );
+  return lines.join('\n');
+}

@@ -1,0 +1,151 @@
+/**
+ * @module
+ * Topic metadata: names, partition counts and config overrides, owned by the coordinator worker and
+ * persisted in `<dataDir>/.freshet/topics.json`.
+ *
+ * Byte layout: JSON `{"version":1,"topics":{"<name>":{"partitions":N,"config":{...overrides},"createdAt":ms}}}`.
+ * Crash behaviour: written to a temp file, fsynced and renamed over the old one (then the directory is
+ * fsynced), so a crash leaves the old or the new metadata, never a mix.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import type { LogConfig } from '../config/log-config.ts';
+import { parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
+import type { TopicConfigEntries } from '../ipc/engine.ts';
+import { BrokerError } from '../shared/errors.ts';
+
+export interface TopicRecord {
+  name: string;
+  partitions: number;
+  /** Only the settings set for this topic; the broker defaults fill in the rest. */
+  config: TopicConfigEntries;
+  createdAt: number;
+}
+
+/** What the broker engine needs of topic metadata, locally or across the coordinator worker. */
+export interface TopicStore {
+  list(): Promise<TopicRecord[]>;
+  create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord>;
+  delete(name: string): Promise<TopicRecord>;
+  alter(name: string, config: TopicConfigEntries): Promise<TopicRecord>;
+  addPartitions(name: string, count: number): Promise<TopicRecord>;
+}
+
+const METADATA_DIR = '.freshet';
+const TOPICS_FILE = 'topics.json';
+/** Upper bound on partitions per topic, to keep one request from exhausting file handles. */
+export const MAX_PARTITIONS_PER_TOPIC = 10_000;
+
+interface TopicsFile {
+  version: 1;
+  topics: Record<string, Omit<TopicRecord, 'name'>>;
+}
+
+export class TopicRegistry implements TopicStore {
+  private readonly topics = new Map<string, TopicRecord>();
+  private readonly file: string | null;
+  private readonly defaults: Readonly<LogConfig>;
+
+  /** `dataDir` null keeps metadata in memory only. */
+  constructor(dataDir: string | null, defaults: Readonly<LogConfig>) {
+    this.defaults = defaults;
+    this.file = dataDir === null ? null : path.join(dataDir, METADATA_DIR, TOPICS_FILE);
+    if (this.file && fs.existsSync(this.file)) {
+      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as TopicsFile;
+      for (const [name, t] of Object.entries(parsed.topics)) this.topics.set(name, { name, ...t });
+    }
+  }
+
+  /** The effective log config of a topic: its overrides over the broker defaults. */
+  logConfig(record: TopicRecord): Readonly<LogConfig> {
+    return parseTopicConfig(record.config, this.defaults);
+  }
+
+  async list(): Promise<TopicRecord[]> {
+    return [...this.topics.values()].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  private get(name: string): TopicRecord {
+    const t = this.topics.get(name);
+    if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+    return t;
+  }
+
+  async create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
+    validateTopicName(name);
+    if (this.topics.has(name))
+      throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+    checkPartitionCount(partitions);
+    parseTopicConfig(config, this.defaults);
+    const record: TopicRecord = { name, partitions, config: { ...config }, createdAt: Date.now() };
+    this.topics.set(name, record);
+    this.persist();
+    return record;
+  }
+
+  async delete(name: string): Promise<TopicRecord> {
+    const record = this.get(name);
+    this.topics.delete(name);
+    this.persist();
+    return record;
+  }
+
+  async alter(name: string, config: TopicConfigEntries): Promise<TopicRecord> {
+    const record = this.get(name);
+    const merged = { ...record.config, ...config };
+    parseTopicConfig(merged, this.defaults);
+    const next = { ...record, config: merged };
+    this.topics.set(name, next);
+    this.persist();
+    return next;
+  }
+
+  async addPartitions(name: string, count: number): Promise<TopicRecord> {
+    const record = this.get(name);
+    checkPartitionCount(count);
+    if (count <= record.partitions) {
+      throw new BrokerError(
+        'INVALID_PARTITIONS',
+        `topic '${name}' has ${record.partitions} partitions; the new count must be larger, not ${count}`,
+      );
+    }
+    const next = { ...record, partitions: count };
+    this.topics.set(name, next);
+    this.persist();
+    return next;
+  }
+
+  private persist(): void {
+    if (!this.file) return;
+    const dir = path.dirname(this.file);
+    fs.mkdirSync(dir, { recursive: true });
+    const body: TopicsFile = { version: 1, topics: {} };
+    for (const t of this.topics.values()) {
+      body.topics[t.name] = { partitions: t.partitions, config: t.config, createdAt: t.createdAt };
+    }
+    const tmp = `${this.file}.tmp`;
+    const fd = fs.openSync(tmp, 'w');
+    try {
+      fs.writeSync(fd, JSON.stringify(body, null, 1));
+      fs.fsyncSync(fd);
+    } finally {
+      fs.closeSync(fd);
+    }
+    fs.renameSync(tmp, this.file);
+    const dfd = fs.openSync(dir, 'r');
+    try {
+      fs.fsyncSync(dfd);
+    } finally {
+      fs.closeSync(dfd);
+    }
+  }
+}
+
+function checkPartitionCount(count: number): void {
+  if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS_PER_TOPIC) {
+    throw new BrokerError(
+      'INVALID_PARTITIONS',
+      `partition count must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}, not ${count}`,
+    );
+  }
+}

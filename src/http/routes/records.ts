@@ -1,0 +1,257 @@
+/**
+ * @module
+ * Produce (`{records}` or raw RecordBatch v2) and fetch (decoded records or raw batches) of one topic
+ * (docs/http-api.md).
+ */
+import { Hono } from 'hono';
+import type { Acks, RecordsFetchResult } from '../../ipc/engine.ts';
+import { encodeRecordBatch } from '../../records/record-batch.ts';
+import { BrokerError } from '../../shared/errors.ts';
+import {
+  accepts,
+  bytesOut,
+  decodeBody,
+  RECORD_BATCH_TYPE,
+  type ResponseFormat,
+  requestFormat,
+} from '../codec.ts';
+import { checkTopicName, integerQuery, parseAcks, parseInteger, parsePartition } from '../params.ts';
+import { createPartitioner } from '../partitioner.ts';
+import { readBody } from '../read-body.ts';
+import { type ProduceRecord, parseProduceBody } from '../record-input.ts';
+import { formatOf, send } from '../respond.ts';
+import type { RouteDeps } from '../route-deps.ts';
+import { sliceBody } from '../slice-body.ts';
+
+const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
+
+export interface ProduceAnswer {
+  results: Array<{ partition: number; offset: number }>;
+}
+
+/** One batch to append: the records of one partition, and where each sits in the request. */
+interface PartitionBatch {
+  partition: number;
+  records: ProduceRecord[];
+  indexes: number[];
+}
+
+interface EncodedBatch extends PartitionBatch {
+  bytes: Uint8Array;
+}
+
+function groupByPartition(
+  records: ProduceRecord[],
+  partitionOf: (record: ProduceRecord) => number,
+): PartitionBatch[] {
+  const groups = new Map<number, PartitionBatch>();
+  records.forEach((record, index) => {
+    const partition = partitionOf(record);
+    let group = groups.get(partition);
+    if (!group) {
+      group = { partition, records: [], indexes: [] };
+      groups.set(partition, group);
+    }
+    group.records.push(record);
+    group.indexes.push(index);
+  });
+  return [...groups.values()];
+}
+
+function payloadBytes(records: RecordsFetchResult['records']): number {
+  let total = 0;
+  for (const record of records) {
+    total += (record.key?.byteLength ?? 0) + (record.value?.byteLength ?? 0);
+    for (const header of record.headers) total += header.value?.byteLength ?? 0;
+  }
+  return total;
+}
+
+function recordsOut(result: RecordsFetchResult, format: ResponseFormat, base64: boolean) {
+  return {
+    records: result.records.map((record) => ({
+      offset: record.offset,
+      timestamp: record.timestamp,
+      key: bytesOut(record.key, format, base64),
+      value: bytesOut(record.value, format, base64),
+      headers: record.headers.map((header) => ({
+        key: header.key,
+        value: bytesOut(header.value, format, base64),
+      })),
+    })),
+    nextOffset: result.nextOffset,
+    highWatermark: result.highWatermark,
+    logStartOffset: result.logStartOffset,
+  };
+}
+
+export function recordRoutes(deps: RouteDeps): Hono {
+  const { engine, config, metrics, logger } = deps;
+  const app = new Hono();
+
+  /**
+   * With acks=0 the client is answered before the append; failures can only be logged, as a Kafka
+   * producer with acks=0 never hears of them either.
+   */
+  function unacknowledged(topic: string, work: Promise<number>, bytes: number): void {
+    work.then(
+      (records) => metrics.produced(topic, records, bytes),
+      (err: unknown) =>
+        logger.warn('acks=0 produce failed', {
+          topic,
+          error: err instanceof Error ? err.message : String(err),
+        }),
+    );
+  }
+
+  /**
+   * Everything that can refuse a `{records}` produce before any append: the topic (auto-created if
+   * allowed), each record's partition, and encoding one batch per partition.
+   */
+  async function planProduce(topic: string, records: ProduceRecord[]): Promise<EncodedBatch[]> {
+    const partitionCount = await engine.partitionsForProduce(topic);
+    const groups = groupByPartition(records, createPartitioner(topic, partitionCount));
+    const now = Date.now();
+    return groups.map((group) => ({ ...group, bytes: encodeRecordBatch(group.records, { now }) }));
+  }
+
+  /** Appends the batches concurrently and answers offsets in the records' original order. */
+  async function appendPlanned(topic: string, batches: EncodedBatch[], recordCount: number, acks: Acks) {
+    const settled = await Promise.allSettled(
+      batches.map((batch) =>
+        engine.produce({ topic, partition: batch.partition, batches: batch.bytes, acks }),
+      ),
+    );
+    const results: ProduceAnswer['results'] = new Array(recordCount);
+    const appended: number[] = [];
+    let failure: unknown = null;
+    settled.forEach((outcome, i) => {
+      const batch = batches[i]!;
+      if (outcome.status === 'rejected') {
+        failure ??= outcome.reason;
+        return;
+      }
+      appended.push(batch.partition);
+      batch.indexes.forEach((index, j) => {
+        results[index] = { partition: batch.partition, offset: outcome.value.baseOffset + j };
+      });
+    });
+    if (failure !== null) throw partialFailure(failure, appended);
+    return { results };
+  }
+
+  app.post('/v1/topics/:topic/records', async (c) => {
+    const topic = checkTopicName(c.req.param('topic'));
+    const acks = parseAcks(c.req.query('acks'));
+    const partitionParam = c.req.query('partition');
+    const contentType = c.req.header('content-type');
+    if (requestFormat(contentType, undefined) === 'recordbatch') {
+      if (partitionParam === undefined) {
+        throw new BrokerError(
+          'INVALID_REQUEST',
+          `parameter 'partition' is required with ${RECORD_BATCH_TYPE}`,
+        );
+      }
+      const partition = parsePartition(partitionParam);
+      const batches = await readBody(c.req.raw, config.maxRequestBytes);
+      if (batches.length === 0) throw new BrokerError('INVALID_REQUEST', 'the request body is empty');
+      const bytes = batches.length;
+      const partitionCount = await engine.partitionsForProduce(topic);
+      if (partition >= partitionCount) {
+        throw new BrokerError(
+          'UNKNOWN_TOPIC_OR_PARTITION',
+          `topic '${topic}' has no partition ${partition} (it has ${partitionCount})`,
+        );
+      }
+      const appending = engine.produce({ topic, partition, batches, acks });
+      if (acks === 0) {
+        unacknowledged(
+          topic,
+          appending.then((r) => r.recordCount),
+          bytes,
+        );
+        return send(c, 202, {});
+      }
+      const result = await appending;
+      metrics.produced(topic, result.recordCount, bytes);
+      const results: ProduceAnswer['results'] = [];
+      for (let offset = result.baseOffset; offset <= result.lastOffset; offset++)
+        results.push({ partition, offset });
+      return send(c, 200, { results });
+    }
+
+    if (partitionParam !== undefined) {
+      throw new BrokerError(
+        'INVALID_REQUEST',
+        `parameter 'partition' applies to ${RECORD_BATCH_TYPE} bodies; give {records} a partition per record`,
+      );
+    }
+    const body = await readBody(c.req.raw, config.maxRequestBytes);
+    const format = requestFormat(contentType, body[0]) as 'json' | 'msgpack';
+    const records = parseProduceBody(decodeBody(body, format), format);
+    const batches = await planProduce(topic, records);
+    if (acks === 0) {
+      unacknowledged(
+        topic,
+        appendPlanned(topic, batches, records.length, acks).then(() => records.length),
+        body.length,
+      );
+      return send(c, 202, {});
+    }
+    const answer = await appendPlanned(topic, batches, records.length, acks);
+    metrics.produced(topic, records.length, body.length);
+    return send(c, 200, answer);
+  });
+
+  app.get('/v1/topics/:topic/partitions/:partition/records', async (c) => {
+    const topic = checkTopicName(c.req.param('topic'));
+    const partition = parsePartition(c.req.param('partition'));
+    const query = (name: string) => c.req.query(name);
+    const maxBytes = integerQuery(query, 'maxBytes', DEFAULT_FETCH_MAX_BYTES, { min: 1 });
+    // Capped rather than refused: a client asking to wait longer than the broker allows still gets an answer.
+    const maxWaitMs = Math.min(integerQuery(query, 'maxWaitMs', 0, { min: 0 }), config.maxFetchWaitMs);
+    const minBytes = integerQuery(query, 'minBytes', 1, { min: 0 });
+    const encoding = query('encoding');
+    if (encoding !== undefined && encoding !== 'base64') {
+      throw new BrokerError('INVALID_REQUEST', `parameter 'encoding' must be base64, not '${encoding}'`);
+    }
+    const offsetParam = query('offset');
+    const offset =
+      offsetParam === undefined
+        ? (await engine.listOffset(topic, partition, 'earliest')).offset
+        : parseInteger('offset', offsetParam, { min: 0 });
+    const request = { topic, partition, offset, maxBytes, maxWaitMs, minBytes };
+
+    if (accepts(c.req.header('accept'), RECORD_BATCH_TYPE)) {
+      const result = await engine.fetchRaw(request);
+      const body = await sliceBody(result.slices);
+      metrics.fetched(topic, null, result.sizeInBytes);
+      return new Response(body as BodyInit, {
+        status: 200,
+        headers: {
+          'content-type': RECORD_BATCH_TYPE,
+          'freshet-next-offset': String(result.nextOffset),
+          'freshet-high-watermark': String(result.highWatermark),
+          'freshet-log-start-offset': String(result.logStartOffset),
+        },
+      });
+    }
+    const result = await engine.fetchRecords(request);
+    metrics.fetched(topic, result.records.length, payloadBytes(result.records));
+    return send(c, 200, recordsOut(result, formatOf(c), encoding === 'base64'));
+  });
+
+  return app;
+}
+
+/**
+ * The error of a produce whose batches failed on some partitions, saying which partitions did take their
+ * records: retrying the whole request would duplicate those.
+ */
+function partialFailure(failure: unknown, appended: number[]): unknown {
+  if (!(failure instanceof BrokerError) || appended.length === 0) return failure;
+  return new BrokerError(
+    failure.code,
+    `${failure.message} (the records for partition${appended.length > 1 ? 's' : ''} ${appended.join(', ')} were appended)`,
+  );
+}

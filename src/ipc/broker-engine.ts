@@ -1,0 +1,277 @@
+/**
+ * @module
+ * The Engine both front doors call, written once over two small interfaces: a TopicStore (topic
+ * metadata: the coordinator worker, or a TopicRegistry in-process) and one PartitionHost per worker (a
+ * partition worker behind RPC, or a PartitionManager in-process). It keeps a read-only cache of topic
+ * metadata for routing; every change goes through the store first, then to the hosts that own the
+ * partitions (see placement.ts).
+ */
+import type { BrokerConfig } from '../config/broker-config.ts';
+import type { LogConfig } from '../config/log-config.ts';
+import { parseTopicConfig, topicConfigEntries } from '../config/topic-config.ts';
+import type { TopicRecord, TopicStore } from '../coordinator/topic-registry.ts';
+import type { PartitionOffsets } from '../partition/partition-manager.ts';
+import { BrokerError } from '../shared/errors.ts';
+import type {
+  Engine,
+  EngineStats,
+  FetchRequest,
+  OffsetResult,
+  OffsetSpec,
+  ProduceRequest,
+  ProduceResult,
+  RawFetchResult,
+  RecordsFetchResult,
+  TopicConfigEntries,
+  TopicDescription,
+  TopicSummary,
+} from './engine.ts';
+import { workerFor } from './placement.ts';
+
+/** What the engine asks of the owner of a set of partitions. */
+export interface PartitionHost {
+  open(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void>;
+  remove(topic: string, partitions: number[]): Promise<void>;
+  reconfigure(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void>;
+  append(topic: string, partition: number, batches: Uint8Array): Promise<ProduceResult>;
+  fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
+  fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
+  listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
+  offsets(topic: string, partitions: number[]): Promise<PartitionOffsets[]>;
+  allOffsets(): Promise<Array<PartitionOffsets & { topic: string }>>;
+  /** Produce bytes accepted but not yet taken by the host (0 in-process). */
+  inFlightBytes(): number;
+  close(): Promise<void>;
+}
+
+export type EngineConfig = Pick<BrokerConfig, 'defaultPartitions' | 'autoCreateTopics' | 'logDefaults'>;
+
+export class BrokerEngine implements Engine {
+  private readonly store: TopicStore;
+  private readonly hosts: PartitionHost[];
+  private readonly config: EngineConfig;
+  private readonly topics = new Map<string, TopicRecord>();
+  private readonly creating = new Map<string, Promise<TopicRecord>>();
+  private readonly onClose: () => Promise<void>;
+  private inFlight = 0;
+  private idle: (() => void) | null = null;
+  private closing = false;
+
+  constructor(store: TopicStore, hosts: PartitionHost[], config: EngineConfig, onClose: () => Promise<void>) {
+    this.store = store;
+    this.hosts = hosts;
+    this.config = config;
+    this.onClose = onClose;
+  }
+
+  /** Loads topic metadata and opens every partition on its host. */
+  async start(): Promise<void> {
+    for (const record of await this.store.list()) {
+      await this.openPartitions(record, range(0, record.partitions));
+      this.topics.set(record.name, record);
+    }
+  }
+
+  private logConfig(record: TopicRecord): Readonly<LogConfig> {
+    return parseTopicConfig(record.config, this.config.logDefaults);
+  }
+
+  /** Partitions grouped by the host that owns them. */
+  private byHost(topic: string, partitions: number[]): Map<number, number[]> {
+    const groups = new Map<number, number[]>();
+    for (const p of partitions) {
+      const w = workerFor(topic, p, this.hosts.length);
+      const list = groups.get(w);
+      if (list) list.push(p);
+      else groups.set(w, [p]);
+    }
+    return groups;
+  }
+
+  private async openPartitions(record: TopicRecord, partitions: number[]): Promise<void> {
+    const config = this.logConfig(record);
+    await Promise.all(
+      [...this.byHost(record.name, partitions)].map(([w, ps]) =>
+        this.hosts[w]!.open(record.name, ps, config),
+      ),
+    );
+  }
+
+  private host(topic: string, partition: number): PartitionHost {
+    const record = this.topics.get(topic);
+    if (!record) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' does not exist`);
+    if (!Number.isInteger(partition) || partition < 0 || partition >= record.partitions) {
+      throw new BrokerError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${topic}' has no partition ${partition} (it has ${record.partitions})`,
+      );
+    }
+    return this.hosts[workerFor(topic, partition, this.hosts.length)]!;
+  }
+
+  /** Counts a call in flight so close() can wait for it. */
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    if (this.closing) throw new BrokerError('NOT_LEADER_OR_FOLLOWER', 'the broker is shutting down');
+    this.inFlight++;
+    try {
+      return await work();
+    } finally {
+      this.inFlight--;
+      if (this.inFlight === 0 && this.idle) this.idle();
+    }
+  }
+
+  createTopic(name: string, partitions?: number, config: TopicConfigEntries = {}): Promise<TopicDescription> {
+    return this.track(async () => {
+      await this.create(name, partitions ?? this.config.defaultPartitions, config);
+      return this.describe(name);
+    });
+  }
+
+  private create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
+    const pending = this.creating.get(name);
+    if (pending) {
+      return pending.then(() => {
+        throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+      });
+    }
+    const work = (async () => {
+      const record = await this.store.create(name, partitions, config);
+      await this.openPartitions(record, range(0, record.partitions));
+      this.topics.set(name, record);
+      return record;
+    })();
+    this.creating.set(name, work);
+    return work.finally(() => this.creating.delete(name));
+  }
+
+  async listTopics(): Promise<TopicSummary[]> {
+    return [...this.topics.values()]
+      .map((t) => ({ name: t.name, partitions: t.partitions }))
+      .sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  describeTopic(name: string): Promise<TopicDescription> {
+    return this.track(() => this.describe(name));
+  }
+
+  private async describe(name: string): Promise<TopicDescription> {
+    const record = this.topics.get(name);
+    if (!record) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+    const groups = [...this.byHost(name, range(0, record.partitions))];
+    const states = await Promise.all(
+      groups.map(async ([w, ps]) =>
+        (await this.hosts[w]!.offsets(name, ps)).map((o) => ({
+          partition: o.partition,
+          logStartOffset: o.logStartOffset,
+          highWatermark: o.logEndOffset,
+          worker: w,
+        })),
+      ),
+    );
+    return {
+      name,
+      partitions: states.flat().sort((a, b) => a.partition - b.partition),
+      config: topicConfigEntries(this.logConfig(record)),
+    };
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    return this.track(async () => {
+      const record = await this.store.delete(name);
+      this.topics.delete(name);
+      await Promise.all(
+        [...this.byHost(name, range(0, record.partitions))].map(([w, ps]) => this.hosts[w]!.remove(name, ps)),
+      );
+    });
+  }
+
+  alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription> {
+    return this.track(async () => {
+      const record = await this.store.alter(name, config);
+      this.topics.set(name, record);
+      const logConfig = this.logConfig(record);
+      await Promise.all(
+        [...this.byHost(name, range(0, record.partitions))].map(([w, ps]) =>
+          this.hosts[w]!.reconfigure(name, ps, logConfig),
+        ),
+      );
+      return this.describe(name);
+    });
+  }
+
+  createPartitions(name: string, count: number): Promise<TopicDescription> {
+    return this.track(async () => {
+      const before = this.topics.get(name)?.partitions ?? 0;
+      const record = await this.store.addPartitions(name, count);
+      await this.openPartitions(record, range(before, record.partitions));
+      this.topics.set(name, record);
+      return this.describe(name);
+    });
+  }
+
+  async partitionsForProduce(topic: string): Promise<number> {
+    const known = this.topics.get(topic);
+    if (known) return known.partitions;
+    const pending = this.creating.get(topic);
+    if (pending) return (await pending).partitions;
+    if (!this.config.autoCreateTopics) {
+      throw new BrokerError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${topic}' does not exist and auto.create.topics.enable is false`,
+      );
+    }
+    return this.track(async () => {
+      try {
+        return (await this.create(topic, this.config.defaultPartitions, {})).partitions;
+      } catch (err) {
+        // Another request created it first: use it.
+        const record = this.topics.get(topic);
+        if (err instanceof BrokerError && err.code === 'TOPIC_ALREADY_EXISTS' && record)
+          return record.partitions;
+        throw err;
+      }
+    });
+  }
+
+  produce(request: ProduceRequest): Promise<ProduceResult> {
+    return this.track(() =>
+      this.host(request.topic, request.partition).append(request.topic, request.partition, request.batches),
+    );
+  }
+
+  fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
+    return this.track(() => this.host(request.topic, request.partition).fetchRaw(request));
+  }
+
+  fetchRecords(request: FetchRequest): Promise<RecordsFetchResult> {
+    return this.track(() => this.host(request.topic, request.partition).fetchRecords(request));
+  }
+
+  listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult> {
+    return this.track(() => this.host(topic, partition).listOffset(topic, partition, spec));
+  }
+
+  async stats(): Promise<EngineStats> {
+    const all = await Promise.all(this.hosts.map((h) => h.allOffsets()));
+    return {
+      workers: this.hosts.length,
+      inFlightBytes: this.hosts.map((h) => h.inFlightBytes()),
+      partitions: all.flat(),
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
+    await Promise.all(this.hosts.map((h) => h.close()));
+    await this.onClose();
+  }
+}
+
+function range(from: number, to: number): number[] {
+  const out: number[] = [];
+  for (let i = from; i < to; i++) out.push(i);
+  return out;
+}

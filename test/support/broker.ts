@@ -1,0 +1,122 @@
+/**
+ * @module
+ * Starts a real broker process (`bun src/main.ts`) on a free port and a temp data dir for tests, and stops
+ * it: `stop()` sends SIGTERM and waits for a clean exit, `kill9()` kills it hard (crash tests). The data
+ * dir is removed on stop unless the caller passed its own.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BUN = path.join(REPO_ROOT, 'node_modules/.bin/bun');
+
+export interface StartBrokerOptions {
+  /** Reuse a data dir (restart tests); it is then not removed on stop. */
+  dataDir?: string;
+  workers?: number;
+  /** More flags for src/main.ts, e.g. ['--default-partitions', '3']. */
+  args?: string[];
+  /** How long to wait for the "listening" line; default 20 s. */
+  startTimeoutMs?: number;
+  env?: Record<string, string>;
+}
+
+export interface BrokerHandle {
+  url: string;
+  dataDir: string;
+  process: ChildProcess;
+  /** What the broker wrote to stderr so far (its log), for failure messages. */
+  stderr(): string;
+  /** SIGTERM, wait for exit (SIGKILL after 10 s), remove the temp data dir. */
+  stop(): Promise<void>;
+  /** SIGKILL, wait for exit; the data dir is kept for a restart until `cleanup()`. */
+  kill9(): Promise<void>;
+  /** Removes the data dir if this helper created it. */
+  cleanup(): void;
+}
+
+function exited(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => child.once('exit', () => resolve()));
+}
+
+export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
+  const ownDir = options.dataDir === undefined;
+  const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'freshet-broker-'));
+  const args = ['src/main.ts', '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'];
+  if (options.workers !== undefined) args.push('--workers', String(options.workers));
+  args.push(...(options.args ?? []));
+  const child = spawn(BUN, args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, ...options.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => {
+    stderr += chunk;
+    if (stderr.length > 1_000_000) stderr = stderr.slice(-500_000);
+  });
+
+  const cleanup = () => {
+    if (ownDir) rmSync(dataDir, { recursive: true, force: true });
+  };
+
+  const url = await new Promise<string>((resolve, reject) => {
+    let stdout = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`broker did not start in time; stdout: ${stdout} stderr: ${stderr}`));
+    }, options.startTimeoutMs ?? 20_000);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      stdout += chunk;
+      for (const line of stdout.split('\n')) {
+        if (!line.startsWith('{')) continue;
+        try {
+          const event = JSON.parse(line) as { msg?: string; http?: string };
+          if (event.msg === 'listening' && typeof event.http === 'string') {
+            clearTimeout(timer);
+            resolve(event.http);
+            return;
+          }
+        } catch {
+          // A partial line: wait for the rest.
+        }
+      }
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`broker exited before listening (code ${code}, signal ${signal}): ${stderr}`));
+    });
+  }).catch((err: unknown) => {
+    cleanup();
+    throw err;
+  });
+  // Keep draining stdout so the broker never blocks on a full pipe.
+  child.stdout!.resume();
+
+  return {
+    url,
+    dataDir,
+    process: child,
+    stderr: () => stderr,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        await exited(child);
+        clearTimeout(timer);
+      }
+      cleanup();
+    },
+    async kill9() {
+      child.kill('SIGKILL');
+      await exited(child);
+    },
+    cleanup,
+  };
+}
