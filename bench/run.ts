@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOptions, parseBenchArgs, progress, settle, type Workload } from './harness.ts';
 
 /** What a full run runs, in order. Any other `bench/<name>.ts` workload can be named on the command line. */
-const DEFAULT_WORKLOADS = ['storage', 'codecs'];
+const DEFAULT_WORKLOADS = ['storage', 'codecs', 'ipc'];
 /** Modules in bench/ that are not workloads. */
 const NOT_WORKLOADS = new Set(['run', 'harness']);
 

@@ -78,7 +78,7 @@ export const consume: Command = {
     const keySeparator =
       values['print-key'] === true || separatorFlag !== undefined ? (separatorFlag ?? '\t') : null;
 
-    const description = await new Admin({ http: ctx.http }).describeTopic(topic!);
+    const description = await new Admin({ http: ctx.http, retries: 2 }).describeTopic(topic!);
     let partitions = description.partitions;
     if (only !== undefined) {
       partitions = partitions.filter((p) => p.partition === only);

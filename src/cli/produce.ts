@@ -189,11 +189,13 @@ export const produce: Command = {
     if (ctx.json) {
       await write(ctx.io.stdout, jsonLine({ topic, records: acknowledged, partitions: summaries }));
     } else {
-      const where = summaries.map((s) => `${s.partition}: ${s.firstOffset}..${s.lastOffset}`).join(', ');
+      const where = summaries
+        .map((s) => `partition ${s.partition}: offsets ${s.firstOffset}..${s.lastOffset}`)
+        .join('; ');
       const noun = acknowledged === 1 ? 'record' : 'records';
       await write(
         ctx.io.stderr,
-        `Produced ${acknowledged} ${noun} to '${topic}'${where ? ` (partition: offsets ${where})` : ''}\n`,
+        `Produced ${acknowledged} ${noun} to '${topic}'${where ? ` (${where})` : ''}\n`,
       );
     }
     return 0;

@@ -7,8 +7,9 @@ import { Admin, type OffsetSpec, type TopicDescription } from '../client/index.t
 import type { Command, CommandContext, FlagValues } from './command.ts';
 import { configFlags, integerFlag, jsonLine, table, UsageError, write } from './io.ts';
 
+/** Two quick retries: enough for a broker that is restarting, short enough to report a dead one at once. */
 function admin(ctx: CommandContext): Admin {
-  return new Admin({ http: ctx.http });
+  return new Admin({ http: ctx.http, retries: 2 });
 }
 
 function describeText(topic: TopicDescription, withConfig: boolean): string {

@@ -1,7 +1,7 @@
 /**
  * @module
  * `Admin`: topic management and offset look-ups over the HTTP API (docs/http-api.md, `/v1/topics`).
- * Reads retry on retriable errors and overload; writes (create, delete, alter) are sent once, since sending
+ * Reads retry on retriable errors and overload (not on UNKNOWN_TOPIC_OR_PARTITION); writes (create, delete, alter) are sent once, since sending
  * them again after a lost answer would turn success into TOPIC_ALREADY_EXISTS or UNKNOWN_TOPIC_OR_PARTITION.
  */
 import { FreshetError } from './errors.ts';
@@ -76,8 +76,11 @@ export class Admin {
     return this.read(`${topicPath(topic)}/partitions/${partition}/offsets`, { at: offsetQuery(spec) });
   }
 
+  /** A GET, retried on overload and network trouble; a missing topic is an answer, not worth retrying. */
   private read<T>(path: string, query?: Record<string, string | number>): Promise<T> {
-    return withRetries(this.retry, () => this.http.request<T>('GET', path, query ? { query } : {}));
+    return withRetries(this.retry, () => this.http.request<T>('GET', path, query ? { query } : {}), {
+      retryIf: (err) => err.code !== 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
   }
 }
 

@@ -179,18 +179,26 @@ export function backoffMs(attempt: number, policy: RetryPolicy, err?: FreshetErr
   return Math.round(base * (0.8 + Math.random() * 0.4));
 }
 
+export interface RetryHooks {
+  /** Narrows which retriable errors are retried (default: all of them). */
+  retryIf?: (err: FreshetError) => boolean;
+  /** Called before each retry's backoff. */
+  onRetry?: (err: FreshetError, attempt: number) => void;
+}
+
 /** Runs `attempt` until it succeeds, fails with a non-retriable error, or the retries are spent. */
 export async function withRetries<T>(
   policy: RetryPolicy,
   attempt: (n: number) => Promise<T>,
-  onRetry?: (err: FreshetError, n: number) => void,
+  hooks: RetryHooks = {},
 ): Promise<T> {
   for (let n = 0; ; n++) {
     try {
       return await attempt(n);
     } catch (err) {
       if (!(err instanceof FreshetError) || !err.retriable || n >= policy.retries) throw err;
-      onRetry?.(err, n);
+      if (hooks.retryIf !== undefined && !hooks.retryIf(err)) throw err;
+      hooks.onRetry?.(err, n);
       await sleep(backoffMs(n, policy, err));
     }
   }

@@ -16,7 +16,14 @@ export {
   type TopicPartitionOffset,
 } from './consumer.ts';
 export { FreshetError, type FreshetErrorCode, type FreshetErrorOptions } from './errors.ts';
-export { DEFAULT_URL, HttpClient, type HttpOptions, type RequestOptions, type RetryPolicy } from './http.ts';
+export {
+  DEFAULT_URL,
+  HttpClient,
+  type HttpOptions,
+  type RequestOptions,
+  type RetryHooks,
+  type RetryPolicy,
+} from './http.ts';
 export { Producer, type ProducerOptions } from './producer.ts';
 export type {
   Acks,

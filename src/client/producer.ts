@@ -281,7 +281,8 @@ export class Producer {
     }
     queue.records.push(pending);
     queue.bytes += pending.size;
-    this.dispatch(queue);
+    // While the waiting list drains, records that waited past lingerMs must still batch together.
+    if (!afterRefresh) this.dispatch(queue);
   }
 
   /** Fetches the partition count, then routes the waiting records; bootstraps the topic when it is unknown. */
@@ -304,6 +305,7 @@ export class Producer {
     const waiting = state.waiting;
     state.waiting = [];
     for (const pending of waiting) this.route(state, pending, true);
+    for (const queue of state.queues.values()) this.dispatch(queue);
   }
 
   private async refresh(state: TopicState): Promise<void> {
@@ -425,8 +427,10 @@ export class Producer {
             rawBody: body,
             contentType: RECORD_BATCH,
           }),
-        (err) => {
-          if (err.code === 'UNKNOWN_TOPIC_OR_PARTITION') state.fetchedAt = 0;
+        {
+          onRetry: (err) => {
+            if (err.code === 'UNKNOWN_TOPIC_OR_PARTITION') state.fetchedAt = 0;
+          },
         },
       );
       batch.forEach((pending, i) => {

@@ -9,8 +9,8 @@
  *   Anything that is not a known flag is an error (there are no positional arguments).
  * - Environment: `FRESHET_` + the flag in upper snake case (`FRESHET_HTTP_PORT`). An empty variable counts as
  *   unset (compose files often pass `FRESHET_HOST=`). Any other `FRESHET_*` variable is an error, because a
- *   misspelt one would otherwise be ignored silently; `FRESHET_BENCH_*` and `FRESHET_TEST_*` belong to the
- *   benchmarks and tests and are left alone.
+ *   misspelt one would otherwise be ignored silently; the few that belong to others (`FRESHET_URL` of the
+ *   CLI, `FRESHET_BENCH_*`, `FRESHET_TEST_*`, ...: `FOREIGN_ENV`) are left alone.
  * - Config file: `--config <file>` or `FRESHET_CONFIG`, relative to the working directory. JSON shaped like
  *   `BrokerConfig` (camelCase names), topic defaults nested under `logDefaults`:
  *   `{"httpPort": 9092, "workers": 4, "logDefaults": {"segmentBytes": 536870912, "flushPolicy": "always"}}`.
@@ -24,12 +24,13 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from './broker-config.ts';
-import type { LogConfig } from './log-config.ts';
+import { LOG_CONFIG_NAMES, type LogConfig } from './log-config.ts';
 import {
   booleanValue,
   enumValue,
   INT32_MAX,
   intValue,
+  invalidValueMessage,
   LOG_SETTINGS,
   type RawValue,
   showRaw,
@@ -131,7 +132,12 @@ const BROKER_FLAGS: FlagDef[] = [
     intValue(0, MAX_TIMER_MS, 'ms'),
     'the longest a long-polled fetch may wait',
   ),
-  broker('log-level', 'logLevel', enumValue(['debug', 'info', 'warn', 'error'] as const), 'the least severe log level written'),
+  broker(
+    'log-level',
+    'logLevel',
+    enumValue(['debug', 'info', 'warn', 'error'] as const),
+    'the least severe log level written',
+  ),
 ];
 
 /** Topic defaults: one flag per Kafka-named topic setting (`segment.bytes` → `--segment-bytes`). */
@@ -139,7 +145,7 @@ const LOG_FLAGS: FlagDef[] = LOG_SETTINGS.map((s) => ({
   flag: s.name.replace(/\./g, '-'),
   target: { logKey: s.key },
   spec: s.spec,
-  help: `${s.help} (topic default for ${s.name})`,
+  help: s.help,
 }));
 
 /** Every setting, in help order. */
@@ -148,7 +154,12 @@ export const FLAGS: readonly FlagDef[] = Object.freeze([...BROKER_FLAGS, ...LOG_
 /** `--config` is not a setting: it says where more settings are. */
 const CONFIG_FLAG = 'config';
 const ENV_PREFIX = 'FRESHET_';
-/** `FRESHET_*` variables owned by someone other than the broker. */
+/**
+ * `FRESHET_*` variables that belong to others and are left alone: the CLI's broker address (a shell that runs
+ * both `freshet broker` and `freshet produce` has it set), the test suite's Python, and the benchmarks' and
+ * tests' own families.
+ */
+const FOREIGN_ENV = new Set(['FRESHET_URL', 'FRESHET_PYTHON']);
 const FOREIGN_ENV_PREFIXES = ['FRESHET_BENCH_', 'FRESHET_TEST_'];
 
 export function envName(flag: string): string {
@@ -205,7 +216,7 @@ export function loadConfig(
   for (const found of [...fromFile, ...fromEnv.found, ...flags.found]) {
     const value = found.def.spec.parse(found.raw);
     if (value === undefined) {
-      problems.push(`${describeSource(found)}: ${showRaw(found.raw)} is not ${found.def.spec.expected}`);
+      problems.push(invalidValueMessage(describeSource(found), found.raw, found.def.spec));
       continue;
     }
     const target = found.def.target;
@@ -263,7 +274,12 @@ function parseArgv(argv: readonly string[], problems: string[]): ParsedArgv {
       }
     }
     if (!def && name !== CONFIG_FLAG) {
-      problems.push(`unknown flag --${name}${suggest(name, [...BY_FLAG.keys(), CONFIG_FLAG], '--')} (see --help)`);
+      const positive = name.startsWith('no-') ? BY_FLAG.get(name.slice(3)) : undefined;
+      problems.push(
+        positive
+          ? `unknown flag --${name}: --${positive.flag} takes a value and cannot be negated`
+          : `unknown flag --${name}${suggest(name, [...BY_FLAG.keys(), CONFIG_FLAG], '--')} (see --help)`,
+      );
       // Skip its value too, so it is not reported again as an unexpected argument.
       if (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) i++;
       continue;
@@ -310,14 +326,17 @@ function readEnv(
   for (const name of Object.keys(env).sort()) {
     const raw = env[name];
     if (!name.startsWith(ENV_PREFIX) || raw === undefined || raw === '') continue;
-    if (FOREIGN_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
+    if (FOREIGN_ENV.has(name) || FOREIGN_ENV_PREFIXES.some((prefix) => name.startsWith(prefix))) continue;
     if (name === configEnv) {
       configPath = { value: raw, source: configEnv };
       continue;
     }
     const def = BY_ENV.get(name);
     if (def) found.push({ def, raw, source: name });
-    else problems.push(`unknown environment variable ${name}${suggest(name, [...BY_ENV.keys(), configEnv], '')}`);
+    else
+      problems.push(
+        `unknown environment variable ${name}${suggest(name, [...BY_ENV.keys(), configEnv], '')}`,
+      );
   }
   return configPath ? { found, configPath } : { found };
 }
@@ -328,7 +347,9 @@ function readConfigFile(file: string, source: string, problems: string[]): Found
   try {
     text = readFileSync(file, 'utf8');
   } catch (err) {
-    problems.push(`${where}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    problems.push(
+      `${where}: cannot read the config file (${(err as NodeJS.ErrnoException).code ?? String(err)})`,
+    );
     return [];
   }
   let json: unknown;
@@ -347,9 +368,11 @@ function readConfigFile(file: string, source: string, problems: string[]): Found
   const take = (key: string, raw: unknown) => {
     const def = byKey.get(key);
     if (!def) {
-      problems.push(`${where}: unknown setting '${key}'${suggest(key, [...byKey.keys(), 'logDefaults'], '')}`);
+      problems.push(
+        `${where}: unknown setting '${key}'${suggest(key, [...byKey.keys(), 'logDefaults'], '')}`,
+      );
     } else if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
-      problems.push(`--${def.flag} (from ${key} in ${file}): ${showRaw(raw)} is not ${def.spec.expected}`);
+      problems.push(invalidValueMessage(`--${def.flag} (from ${key} in ${file})`, raw, def.spec));
     } else {
       found.push({ def, raw, source: `${key} in ${file}` });
     }
@@ -399,6 +422,23 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/** Help lines stay within this many columns (the meanings are wrapped; the rest is short). */
+const HELP_WIDTH = 100;
+
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  return [...lines, line];
+}
+
 /** The default of a setting as `--help` shows it. */
 function defaultText(def: FlagDef): string {
   if ('key' in def.target) {
@@ -414,7 +454,8 @@ function defaultText(def: FlagDef): string {
  */
 export function configHelp(): string {
   const lines = [
-    'Settings come from, in rising precedence: defaults, the config file, FRESHET_* environment variables, flags.',
+    'Settings come from, in rising precedence: defaults, the config file, FRESHET_* environment',
+    'variables, flags.',
     '',
     `  --${CONFIG_FLAG} <file>`,
     '      a JSON file of settings by the "file" names below, topic defaults nested under logDefaults:',
@@ -425,9 +466,10 @@ export function configHelp(): string {
     lines.push('', title);
     for (const def of defs) {
       lines.push(
-        `  --${def.flag} ${def.spec.placeholder}`,
-        `      ${def.help}`,
-        `      env ${envName(def.flag)}, file ${fileKey(def)}, default ${defaultText(def)}; ${def.spec.expected}`,
+        `  --${def.flag} ${def.spec.placeholder}${'logKey' in def.target ? `   (topic config ${LOG_CONFIG_NAMES[def.target.logKey]})` : ''}`,
+        ...wrap(def.help, HELP_WIDTH - 6).map((line) => `      ${line}`),
+        `      default ${defaultText(def)}; ${def.spec.expected}`,
+        `      env ${envName(def.flag)}, file ${fileKey(def)}`,
       );
     }
   };

@@ -43,7 +43,8 @@ export function intValue(
 ): ValueSpec<number> {
   const range = max === Number.MAX_SAFE_INTEGER ? `an integer ≥ ${min}` : `an integer from ${min} to ${max}`;
   return {
-    expected: options.expected ?? (unit === 'count' ? range : `${range} (${unit === 'ms' ? 'milliseconds' : unit})`),
+    expected:
+      options.expected ?? (unit === 'count' ? range : `${range} (${unit === 'ms' ? 'milliseconds' : unit})`),
     placeholder: options.placeholder ?? (unit === 'count' ? '<n>' : `<${unit}>`),
     parse(raw) {
       let value: number;
@@ -148,7 +149,11 @@ export interface LogSetting<K extends keyof LogConfig = keyof LogConfig> {
   help: string;
 }
 
-function setting<K extends keyof LogConfig>(key: K, spec: ValueSpec<LogConfig[K]>, help: string): LogSetting<K> {
+function setting<K extends keyof LogConfig>(
+  key: K,
+  spec: ValueSpec<LogConfig[K]>,
+  help: string,
+): LogSetting<K> {
   return { key, name: LOG_CONFIG_NAMES[key], spec, help };
 }
 
@@ -178,7 +183,11 @@ export const LOG_SETTINGS: readonly LogSetting[] = Object.freeze([
     intValue(-1, Number.MAX_SAFE_INTEGER, 'bytes'),
     'delete the oldest closed segments while the log is larger than this; -1 = no limit',
   ),
-  setting('indexIntervalBytes', intValue(0, INT32_MAX, 'bytes'), 'one sparse index entry per this many bytes of log'),
+  setting(
+    'indexIntervalBytes',
+    intValue(0, INT32_MAX, 'bytes'),
+    'one sparse index entry per this many bytes of log',
+  ),
   setting(
     'flushMessages',
     intValue(1, Number.MAX_SAFE_INTEGER, 'count'),

@@ -1,8 +1,8 @@
 /**
  * @module
  * Turns the log slices of a raw fetch into a response body. Under Bun, file slices become lazy
- * `Bun.file().slice()` Blobs that Bun.serve sends sendfile-style, never read into JS memory; elsewhere
- * (Node runs the tests) the ranges are read with node:fs. The only Bun-specific call of the HTTP layer.
+ * `Bun.file().slice()` Blobs, never read whole into JS memory; elsewhere (Node runs the tests) the ranges
+ * are read with node:fs. The only Bun-specific call of the HTTP layer.
  */
 import { open } from 'node:fs/promises';
 import type { RawFetchResult } from '../ipc/engine.ts';
@@ -14,20 +14,60 @@ interface BunFileSlicer {
   file(path: string): Blob;
 }
 
-/** The body for `slices`, in order: a Blob (Bun) or one Uint8Array (elsewhere). */
-export async function sliceBody(slices: readonly LogSlice[]): Promise<Blob | Uint8Array> {
+/**
+ * The body for `slices`, in order. Under Bun: one slice as it is (a file-backed Blob Bun.serve sends
+ * sendfile-style), several as a stream. Elsewhere: one Uint8Array read with node:fs.
+ */
+export async function sliceBody(
+  slices: readonly LogSlice[],
+): Promise<Blob | Uint8Array | ReadableStream<Uint8Array>> {
   const bun = (globalThis as { Bun?: BunFileSlicer }).Bun;
-  if (bun !== undefined) {
-    const parts = slices.map((slice) =>
-      slice.kind === 'file'
-        ? bun.file(slice.path).slice(slice.position, slice.position + slice.length)
-        : (slice.bytes as Uint8Array<ArrayBuffer>),
-    );
-    // One slice is returned as it is: a file-backed Blob stays one Bun.serve can sendfile.
-    if (parts.length === 1) return parts[0]!;
-    return new Blob(parts);
-  }
-  return readSlices(slices);
+  if (bun === undefined) return readSlices(slices);
+  const parts = slices.map((slice) =>
+    slice.kind === 'file'
+      ? bun.file(slice.path).slice(slice.position, slice.position + slice.length)
+      : slice.bytes,
+  );
+  if (parts.length === 1) return parts[0]!;
+  // `new Blob([fileBlob, ...])` would do, but Bun drops the contents of file-backed parts (Bun 1.4), so
+  // file slices are streamed one after the other: no sendfile, but never more than a chunk in memory.
+  if (parts.every((part) => part instanceof Uint8Array)) return new Blob(parts as Uint8Array<ArrayBuffer>[]);
+  return streamParts(parts);
+}
+
+function streamParts(parts: Array<Blob | Uint8Array>): ReadableStream<Uint8Array> {
+  let index = 0;
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        for (;;) {
+          if (reader !== null) {
+            const { done, value } = await reader.read();
+            if (!done) {
+              controller.enqueue(value);
+              return;
+            }
+            reader = null;
+          }
+          const part = parts[index++];
+          if (part === undefined) {
+            controller.close();
+            return;
+          }
+          if (part instanceof Uint8Array) {
+            controller.enqueue(part);
+            return;
+          }
+          reader = part.stream().getReader();
+        }
+      },
+      cancel(reason) {
+        return reader?.cancel(reason);
+      },
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 async function readSlices(slices: readonly LogSlice[]): Promise<Uint8Array> {

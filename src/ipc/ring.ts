@@ -192,7 +192,8 @@ export class RingReader extends RingView {
       return;
     }
     this.check(slot, tail);
-    if (this.completed.has(slot.cursor)) throw new Error(`ring slot at cursor ${slot.cursor} completed twice`);
+    if (this.completed.has(slot.cursor))
+      throw new Error(`ring slot at cursor ${slot.cursor} completed twice`);
     this.completed.set(slot.cursor, slot);
   }
 

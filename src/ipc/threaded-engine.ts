@@ -32,10 +32,15 @@ export interface ThreadedEngineOptions {
   onWorkerExit: (name: string, reason: string) => void;
 }
 
-/** Worker entry files, resolved next to this module (see the build script for the compiled binary). */
+/**
+ * Worker entry files. From source they sit in `workers/` at the project root; in the compiled binary
+ * (`npm run build`, which lists them as extra entry points) Bun embeds them under the executable's own
+ * virtual root, next to the entry point.
+ */
+const COMPILED = import.meta.url.includes('$bunfs');
 const WORKER_FILES = {
-  partition: new URL('../../workers/partition-worker.ts', import.meta.url),
-  coordinator: new URL('../../workers/coordinator-worker.ts', import.meta.url),
+  partition: new URL(`${COMPILED ? './' : '../../'}workers/partition-worker.ts`, import.meta.url),
+  coordinator: new URL(`${COMPILED ? './' : '../../'}workers/coordinator-worker.ts`, import.meta.url),
 };
 
 function startWorker(

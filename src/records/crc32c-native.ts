@@ -6,19 +6,9 @@
  * `@node-rs/crc32` and 0.4 GB/s for the portable table code; the append path checksums every byte it
  * stores, so this is the difference between the CRC and the disk being the limit.
  */
-import { createRequire } from 'node:module';
 import { type Crc32cFunction, useCrc32c } from './crc32c.ts';
+import binding from './sse4-crc32-binding.cjs';
 
-interface Sse4Crc32Binding {
-  hardware_support: boolean;
-  sse42_crc(input: Uint8Array, initial: number): number;
-  table_crc(input: Uint8Array, initial: number): number;
-}
-
-// The compiled addon is required by its path (not through the package's `bindings` lookup) so that
-// `bun build --compile` can embed it.
-const require = createRequire(import.meta.url);
-const binding = require('sse4_crc32/build/Release/crc32c.node') as Sse4Crc32Binding;
 const calculate = binding.hardware_support ? binding.sse42_crc : binding.table_crc;
 
 const native: Crc32cFunction = (data, initial = 0) => {

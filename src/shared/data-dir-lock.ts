@@ -3,7 +3,7 @@
  * One broker per data directory: `lockDataDir(dir)` creates `<dir>/.lock` exclusively (O_EXCL) with the
  * holder's PID, and refuses, naming the dir and the PID, while another live process holds it.
  *
- * File format: the holder's PID in decimal and a newline. Nothing else reads it.
+ * File format: the holder's PID in decimal and a newline, for this module and for operators.
  *
  * Crash behaviour: a broker killed with SIGKILL leaves its lock behind. A lock whose PID is not alive
  * (`process.kill(pid, 0)` fails with ESRCH) is stale and taken over. A lock holding our own PID that this
@@ -13,7 +13,8 @@
  * Limits: liveness is a PID check, so every broker using the dir must share one PID namespace (one host, or
  * one container); a data dir on a network file system shared between hosts is not protected. A stale lock
  * whose PID has since been reused by an unrelated live process blocks start-up; the message says which
- * file to remove.
+ * file to remove. Take the lock on the main thread only: what this process holds is remembered per
+ * JavaScript realm, so a worker thread would see the main thread's lock (same PID) as stale.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -142,7 +143,11 @@ function readLock(file: string): LockContent | undefined {
     const text = fs.readFileSync(file, 'utf8');
     const mtimeMs = fs.statSync(file).mtimeMs;
     const pid = Number(text.trim());
-    return { text, pid: text.trim() !== '' && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined, mtimeMs };
+    return {
+      text,
+      pid: text.trim() !== '' && Number.isSafeInteger(pid) && pid > 0 ? pid : undefined,
+      mtimeMs,
+    };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;

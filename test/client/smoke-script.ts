@@ -18,7 +18,11 @@ await admin.createTopic(topic, { partitions: 2 });
 const producer = new Producer({ url });
 const sent = await producer.send(
   topic,
-  Array.from({ length: COUNT }, (_, i) => ({ key: `k${i % 5}`, value: `${runtime}-${i}`, headers: { n: String(i) } })),
+  Array.from({ length: COUNT }, (_, i) => ({
+    key: `k${i % 5}`,
+    value: `${runtime}-${i}`,
+    headers: { n: String(i) },
+  })),
 );
 await producer.close();
 

@@ -180,7 +180,15 @@ describe('formatWithUnit', () => {
 
 describe('validateTopicName', () => {
   it("accepts Kafka's legal names, including internal-looking ones", () => {
-    for (const name of ['a', 'orders', 'orders.v2', 'my_topic-1', '__consumer_offsets', '...', 'x'.repeat(249)]) {
+    for (const name of [
+      'a',
+      'orders',
+      'orders.v2',
+      'my_topic-1',
+      '__consumer_offsets',
+      '...',
+      'x'.repeat(249),
+    ]) {
       expect(() => validateTopicName(name)).not.toThrow();
     }
   });

@@ -1,7 +1,16 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setBaseOffset } from '../../src/records/batch-header.ts';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/records/record-batch.ts';
-import { createHarness, createTopic, expectError, type Harness, jsonRequest, msgpackRequest, text, utf8 } from './support.ts';
+import {
+  createHarness,
+  createTopic,
+  expectError,
+  type Harness,
+  jsonRequest,
+  msgpackRequest,
+  text,
+  utf8,
+} from './support.ts';
 
 const RECORD_BATCH = 'application/vnd.kafka.recordbatch';
 const FETCH_PATH = (topic: string, partition: number | string, query = '') =>
@@ -77,19 +86,35 @@ for (const onDisk of [false, true]) {
       expect(fetched.res.headers.get('freshet-log-start-offset')).toBe('0');
       expect(Buffer.from(fetched.bytes).equals(Buffer.from(stored([first, second, third], 0)))).toBe(true);
       // The file log hands out file slices (read by slice-body's fallback here), the memory log bytes.
-      const slices = (await h.engine.fetchRaw({ topic: 'raw', partition: 1, offset: 0, maxBytes: 1 << 20, maxWaitMs: 0, minBytes: 1 })).slices;
+      const slices = (
+        await h.engine.fetchRaw({
+          topic: 'raw',
+          partition: 1,
+          offset: 0,
+          maxBytes: 1 << 20,
+          maxWaitMs: 0,
+          minBytes: 1,
+        })
+      ).slices;
       expect(new Set(slices.map((slice) => slice.kind))).toEqual(new Set([onDisk ? 'file' : 'bytes']));
 
       // From the middle of the first batch: whole batches, starting with the one holding the offset.
       const middle = await fetchRaw(h, 'raw', 1, '?offset=1&maxBytes=1');
-      expect(Buffer.from(middle.bytes).equals(Buffer.from(stored([first, second], 0).subarray(0, first.length)))).toBe(
-        true,
-      );
+      expect(
+        Buffer.from(middle.bytes).equals(Buffer.from(stored([first, second], 0).subarray(0, first.length))),
+      ).toBe(true);
       expect(middle.res.headers.get('freshet-next-offset')).toBe('3');
 
       // The decoded view of the same partition agrees.
       const decoded = await jsonRequest(h.app, 'GET', FETCH_PATH('raw', 1));
-      expect(decoded.body.records.map((r: { value: string }) => r.value)).toEqual(['a', 'b', 'c', 'd', 'e', 'f']);
+      expect(decoded.body.records.map((r: { value: string }) => r.value)).toEqual([
+        'a',
+        'b',
+        'c',
+        'd',
+        'e',
+        'f',
+      ]);
       expect(decoded.body.nextOffset).toBe(6);
     });
 
@@ -114,7 +139,7 @@ describe('raw produce errors', () => {
     const res = await h.app.request('/v1/topics/raw/records', {
       method: 'POST',
       headers: { 'content-type': RECORD_BATCH },
-      body: batchOf(['a']),
+      body: batchOf(['a']) as Uint8Array<ArrayBuffer>,
     });
     expect(res.status).toBe(400);
     const body = await res.json();
@@ -212,7 +237,9 @@ describe('fetch', () => {
   });
 
   it('long-poll of a raw fetch wakes on an append too', async () => {
-    const pending = h.app.request(FETCH_PATH('t', 1, '?maxWaitMs=5000'), { headers: { accept: RECORD_BATCH } });
+    const pending = h.app.request(FETCH_PATH('t', 1, '?maxWaitMs=5000'), {
+      headers: { accept: RECORD_BATCH },
+    });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const started = Date.now();
     await produce(['late'], 1);
@@ -232,8 +259,14 @@ describe('fetch', () => {
   describe('errors', () => {
     it('416 OFFSET_OUT_OF_RANGE past the log end', async () => {
       await produce(['a']);
-      expectError(await jsonRequest(h.app, 'GET', FETCH_PATH('t', 0, '?offset=2')), 416, 'OFFSET_OUT_OF_RANGE');
-      const raw = await h.app.request(FETCH_PATH('t', 0, '?offset=99'), { headers: { accept: RECORD_BATCH } });
+      expectError(
+        await jsonRequest(h.app, 'GET', FETCH_PATH('t', 0, '?offset=2')),
+        416,
+        'OFFSET_OUT_OF_RANGE',
+      );
+      const raw = await h.app.request(FETCH_PATH('t', 0, '?offset=99'), {
+        headers: { accept: RECORD_BATCH },
+      });
       expect(raw.status).toBe(416);
       expect((await raw.json()).error.code).toBe('OFFSET_OUT_OF_RANGE');
     });

@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createApp } from '../../src/http/app.ts';
 import { partitionForKey } from '../../src/records/murmur2.ts';
 import {
   clientPackr,
@@ -81,7 +82,9 @@ describe('produce {records}', () => {
     });
     const used = new Set(body.results.map((r: { partition: number }) => r.partition));
     expect(used.size).toBe(1);
-    expect(body.results.map((r: { offset: number }) => r.offset)).toEqual(Array.from({ length: 20 }, (_, i) => i));
+    expect(body.results.map((r: { offset: number }) => r.offset)).toEqual(
+      Array.from({ length: 20 }, (_, i) => i),
+    );
   });
 
   it('keeps keys, tombstones, headers (repeated keys, null values) and timestamps', async () => {
@@ -107,7 +110,9 @@ describe('produce {records}', () => {
   it('stamps records without a timestamp (or with -1) with the time of the request', async () => {
     await createTopic(h.app, 'stamped');
     const before = Date.now();
-    await jsonRequest(h.app, 'POST', RECORDS_PATH('stamped'), { records: [{ value: 'a' }, { value: 'b', timestamp: -1 }] });
+    await jsonRequest(h.app, 'POST', RECORDS_PATH('stamped'), {
+      records: [{ value: 'a' }, { value: 'b', timestamp: -1 }],
+    });
     const after = Date.now();
     const { body } = await jsonRequest(h.app, 'GET', FETCH_PATH('stamped', 0));
     for (const record of body.records) {
@@ -147,7 +152,10 @@ describe('produce {records}', () => {
     const bytes = new Uint8Array(256).map((_, i) => 255 - i);
     const base64 = Buffer.from(bytes).toString('base64');
     await jsonRequest(h.app, 'POST', RECORDS_PATH('binary'), {
-      records: [{ key: { base64 }, value: { base64 }, headers: [{ key: 'bin', value: { base64 } }] }, { value: 'text' }],
+      records: [
+        { key: { base64 }, value: { base64 }, headers: [{ key: 'bin', value: { base64 } }] },
+        { value: 'text' },
+      ],
     });
 
     const json = await jsonRequest(h.app, 'GET', FETCH_PATH('binary', 0));
@@ -187,7 +195,9 @@ describe('produce {records}', () => {
     });
     expect(res.status).toBe(202);
     expect(body).toEqual({});
-    await expect.poll(async () => (await jsonRequest(h.app, 'GET', FETCH_PATH('fire', 0))).body.records.length).toBe(1);
+    await expect
+      .poll(async () => (await jsonRequest(h.app, 'GET', FETCH_PATH('fire', 0))).body.records.length)
+      .toBe(1);
   });
 
   it('takes acks=1, acks=all and acks=-1', async () => {
@@ -212,7 +222,9 @@ describe('produce {records}', () => {
       await createTopic(h.app, 't');
       for (const acks of ['2', 'none', '', '-2']) {
         expectError(
-          await jsonRequest(h.app, 'POST', `${RECORDS_PATH('t')}?acks=${acks}`, { records: [{ value: 'x' }] }),
+          await jsonRequest(h.app, 'POST', `${RECORDS_PATH('t')}?acks=${acks}`, {
+            records: [{ value: 'x' }],
+          }),
           400,
           'INVALID_REQUIRED_ACKS',
         );
@@ -256,14 +268,20 @@ describe('produce {records}', () => {
 
     it('400 INVALID_RECORD for a msgpack record with a value that is not bytes, a string or null', async () => {
       await createTopic(h.app, 't');
-      const answer = await msgpackRequest(h.app, 'POST', RECORDS_PATH('t'), { records: [{ value: { base64: 'AA==' } }] });
+      const answer = await msgpackRequest(h.app, 'POST', RECORDS_PATH('t'), {
+        records: [{ value: { base64: 'AA==' } }],
+      });
       expect(answer.res.status).toBe(400);
       expect(answer.body.error.code).toBe('INVALID_RECORD');
     });
 
     it('400 INVALID_REQUEST for a body that is not {records: [...]}', async () => {
       for (const body of [{}, { records: 'x' }, [], 'records']) {
-        expectError(await jsonRequest(h.app, 'POST', RECORDS_PATH('t'), JSON.stringify(body)), 400, 'INVALID_REQUEST');
+        expectError(
+          await jsonRequest(h.app, 'POST', RECORDS_PATH('t'), JSON.stringify(body)),
+          400,
+          'INVALID_REQUEST',
+        );
       }
     });
 
@@ -368,13 +386,16 @@ describe('request size limit', () => {
 
   it('413 RECORD_LIST_TOO_LARGE by Content-Length, before reading the body', async () => {
     let pulled = 0;
-    const body = new ReadableStream<Uint8Array>({
-      pull(controller) {
-        pulled++;
-        controller.enqueue(utf8(JSON.stringify(big)));
-        controller.close();
+    const body = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          pulled++;
+          controller.enqueue(utf8(JSON.stringify(big)));
+          controller.close();
+        },
       },
-    }, { highWaterMark: 0 }); // pulled only when read, so `pulled` tells whether the body was read
+      { highWaterMark: 0 },
+    ); // pulled only when read, so `pulled` tells whether the body was read
     const res = await h.app.request(RECORDS_PATH('t'), {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'content-length': '5000' },
@@ -412,6 +433,63 @@ describe('request size limit', () => {
     const padded = body + ' '.repeat(1024 - body.length);
     const { res } = await jsonRequest(h.app, 'POST', RECORDS_PATH('t'), padded);
     expect(res.status).toBe(200);
-    expectError(await jsonRequest(h.app, 'POST', RECORDS_PATH('t'), `${padded} `), 413, 'RECORD_LIST_TOO_LARGE');
+    expectError(
+      await jsonRequest(h.app, 'POST', RECORDS_PATH('t'), `${padded} `),
+      413,
+      'RECORD_LIST_TOO_LARGE',
+    );
+  });
+});
+
+describe('produce past max.message.bytes', () => {
+  let h: Harness;
+  let warnings: Array<{ msg: string; fields?: Record<string, unknown> }>;
+  beforeEach(async () => {
+    warnings = [];
+    h = await createHarness();
+    await jsonRequest(h.app, 'POST', '/v1/topics', {
+      name: 'small',
+      partitions: 2,
+      config: { 'max.message.bytes': 200 },
+    });
+  });
+  afterEach(() => h.close());
+
+  it('413 MESSAGE_TOO_LARGE for a batch over the topic limit', async () => {
+    expectError(
+      await jsonRequest(h.app, 'POST', RECORDS_PATH('small'), {
+        records: [{ value: 'x'.repeat(500), partition: 0 }],
+      }),
+      413,
+      'MESSAGE_TOO_LARGE',
+    );
+  });
+
+  it('says which partitions were appended when only some batches fail', async () => {
+    const answer = await jsonRequest(h.app, 'POST', RECORDS_PATH('small'), {
+      records: [
+        { value: 'x'.repeat(500), partition: 0 },
+        { value: 'ok', partition: 1 },
+      ],
+    });
+    expectError(answer, 413, 'MESSAGE_TOO_LARGE');
+    expect(answer.body.error.message).toContain('partition 1 were appended');
+    const p1 = await jsonRequest(h.app, 'GET', FETCH_PATH('small', 1));
+    expect(p1.body.records.map((r: { value: string }) => r.value)).toEqual(['ok']);
+  });
+
+  it('answers 202 for acks=0 and logs the failed append', async () => {
+    const record = (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields });
+    const app = createApp(h.engine, {
+      config: h.config,
+      logger: { debug() {}, info() {}, warn: record, error: record },
+    });
+    const { res } = await jsonRequest(app, 'POST', `${RECORDS_PATH('small')}?acks=0`, {
+      records: [{ value: 'x'.repeat(500), partition: 0 }],
+    });
+    expect(res.status).toBe(202);
+    await expect.poll(() => warnings.length).toBe(1);
+    expect(warnings[0]!.msg).toBe('acks=0 produce failed');
+    expect(warnings[0]!.fields?.topic).toBe('small');
   });
 });

@@ -51,6 +51,10 @@ export async function createHarness(options: HarnessOptions = {}): Promise<Harne
   };
 }
 
+/** A response and its decoded body; bodies have many shapes, so tests read them untyped. */
+// biome-ignore lint/suspicious/noExplicitAny: answer bodies are asserted on, not typed
+export type Answer = { res: Response; body: any };
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 
@@ -69,7 +73,7 @@ export async function jsonRequest(
   url: string,
   body?: unknown,
   headers: Record<string, string> = {},
-): Promise<{ res: Response; body: any }> {
+): Promise<Answer> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
@@ -86,7 +90,7 @@ export async function msgpackRequest(
   method: string,
   url: string,
   body?: unknown,
-): Promise<{ res: Response; body: any }> {
+): Promise<Answer> {
   const init: RequestInit = { method, headers: { accept: 'application/msgpack' } };
   if (body !== undefined) {
     init.body = clientPackr.pack(body) as Uint8Array<ArrayBuffer>;
@@ -104,7 +108,7 @@ export async function createTopic(app: Harness['app'], name: string, partitions 
 }
 
 /** Asserts an error answer: status, Kafka error name and a non-empty message. */
-export function expectError(answer: { res: Response; body: any }, status: number, code: string): void {
+export function expectError(answer: Answer, status: number, code: string): void {
   expect({ status: answer.res.status, code: answer.body?.error?.code }).toEqual({ status, code });
   expect(answer.body.error.message).toEqual(expect.any(String));
   expect(answer.body.error.message.length).toBeGreaterThan(0);

@@ -51,7 +51,9 @@ describe('topic routes', () => {
     expect(deleted.status).toBe(204);
     expect(await deleted.text()).toBe('');
     expectError(await jsonRequest(h.app, 'GET', '/v1/topics/b'), 404, 'UNKNOWN_TOPIC_OR_PARTITION');
-    expect((await jsonRequest(h.app, 'GET', '/v1/topics')).body).toEqual({ topics: [{ name: 'a', partitions: 1 }] });
+    expect((await jsonRequest(h.app, 'GET', '/v1/topics')).body).toEqual({
+      topics: [{ name: 'a', partitions: 1 }],
+    });
   });
 
   it('alters a topic config', async () => {
@@ -98,14 +100,22 @@ describe('topic routes', () => {
   describe('errors', () => {
     it('409 TOPIC_ALREADY_EXISTS', async () => {
       await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'dup' });
-      expectError(await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'dup' }), 409, 'TOPIC_ALREADY_EXISTS');
+      expectError(
+        await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'dup' }),
+        409,
+        'TOPIC_ALREADY_EXISTS',
+      );
     });
 
     it('400 INVALID_TOPIC_EXCEPTION for bad names, in bodies and paths', async () => {
       for (const name of ['', '.', '..', 'has space', 'x'.repeat(250), 'ünï']) {
         expectError(await jsonRequest(h.app, 'POST', '/v1/topics', { name }), 400, 'INVALID_TOPIC_EXCEPTION');
       }
-      expectError(await jsonRequest(h.app, 'POST', '/v1/topics', { name: 7 }), 400, 'INVALID_TOPIC_EXCEPTION');
+      expectError(
+        await jsonRequest(h.app, 'POST', '/v1/topics', { name: 7 }),
+        400,
+        'INVALID_TOPIC_EXCEPTION',
+      );
       expectError(await jsonRequest(h.app, 'GET', '/v1/topics/bad%20name'), 400, 'INVALID_TOPIC_EXCEPTION');
       // ('..' cannot reach a path parameter: URLs resolve dot segments before routing.)
       expectError(await jsonRequest(h.app, 'DELETE', '/v1/topics/a*b'), 400, 'INVALID_TOPIC_EXCEPTION');
@@ -137,8 +147,18 @@ describe('topic routes', () => {
         400,
         'INVALID_CONFIG',
       );
+      // Own property '__proto__' (as JSON.parse makes it) is an unknown setting, not silently dropped.
+      expectError(
+        await jsonRequest(h.app, 'POST', '/v1/topics', '{"name":"c","config":{"__proto__":"1"}}'),
+        400,
+        'INVALID_CONFIG',
+      );
       await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'c' });
-      expectError(await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', { config: 5 }), 400, 'INVALID_CONFIG');
+      expectError(
+        await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', { config: 5 }),
+        400,
+        'INVALID_CONFIG',
+      );
       expectError(await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', {}), 400, 'INVALID_CONFIG');
     });
 
@@ -159,7 +179,11 @@ describe('topic routes', () => {
 
     it('400 INVALID_REQUEST for bodies that are not objects', async () => {
       expectError(await jsonRequest(h.app, 'POST', '/v1/topics', '[1,2]'), 400, 'INVALID_REQUEST');
-      expectError(await jsonRequest(h.app, 'POST', '/v1/topics/x/partitions', '"count"'), 400, 'INVALID_REQUEST');
+      expectError(
+        await jsonRequest(h.app, 'POST', '/v1/topics/x/partitions', '"count"'),
+        400,
+        'INVALID_REQUEST',
+      );
     });
   });
 });

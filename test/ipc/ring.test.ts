@@ -185,7 +185,9 @@ describe('ring by example', () => {
     expect(() => createRing(1.5)).toThrow(RangeError);
     expect(() => createRing(RING_MAX_CAPACITY + 1)).toThrow(RangeError);
     expect(() => openRing(new SharedArrayBuffer(4096))).toThrow(/made by createRing/);
-    expect(() => openRing(new ArrayBuffer(4096) as unknown as SharedArrayBuffer)).toThrow(/made by createRing/);
+    expect(() => openRing(new ArrayBuffer(4096) as unknown as SharedArrayBuffer)).toThrow(
+      /made by createRing/,
+    );
     const { sab } = createRing(64);
     expect(openRing(sab).capacity).toBe(64);
   });
@@ -202,7 +204,10 @@ describe('ring under random interleavings (model-based)', () => {
   it('matches a simple model of positions and keeps every live message intact', () => {
     const opArb = (capacity: number): fc.Arbitrary<Op> =>
       fc.oneof(
-        { weight: 5, arbitrary: fc.integer({ min: 0, max: capacity + 2 }).map((size) => ({ kind: 'write', size }) as Op) },
+        {
+          weight: 5,
+          arbitrary: fc.integer({ min: 0, max: capacity + 2 }).map((size) => ({ kind: 'write', size }) as Op),
+        },
         { weight: 3, arbitrary: fc.constant({ kind: 'release' } as Op) },
         { weight: 2, arbitrary: fc.nat().map((pick) => ({ kind: 'complete', pick }) as Op) },
         { weight: 1, arbitrary: fc.nat().map((pick) => ({ kind: 'misrelease', pick }) as Op) },

@@ -22,6 +22,13 @@ export interface StartBrokerOptions {
   /** How long to wait for the "listening" line; default 20 s. */
   startTimeoutMs?: number;
   env?: Record<string, string>;
+  /**
+   * The program and its leading arguments; default `[BUN, 'src/main.ts']`. The compiled binary:
+   * `['<dir>/freshet', 'broker']`. The helper's flags (`--data-dir`, `--http-port 0`, ...) follow.
+   */
+  command?: readonly string[];
+  /** Working directory of the broker; default the repository root. */
+  cwd?: string;
 }
 
 export interface BrokerHandle {
@@ -46,11 +53,12 @@ function exited(child: ChildProcess): Promise<void> {
 export async function startBroker(options: StartBrokerOptions = {}): Promise<BrokerHandle> {
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'freshet-broker-'));
-  const args = ['src/main.ts', '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'];
+  const [program, ...leading] = options.command ?? [BUN, 'src/main.ts'];
+  const args = [...leading, '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   args.push(...(options.args ?? []));
-  const child = spawn(BUN, args, {
-    cwd: REPO_ROOT,
+  const child = spawn(program!, args, {
+    cwd: options.cwd ?? REPO_ROOT,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -3,7 +3,7 @@
  * Produce (`{records}` or raw RecordBatch v2) and fetch (decoded records or raw batches) of one topic
  * (docs/http-api.md).
  */
-import { Hono } from 'hono';
+import { type Context, Hono } from 'hono';
 import type { Acks, RecordsFetchResult } from '../../ipc/engine.ts';
 import { encodeRecordBatch } from '../../records/record-batch.ts';
 import { BrokerError } from '../../shared/errors.ts';
@@ -25,7 +25,7 @@ import { sliceBody } from '../slice-body.ts';
 
 const DEFAULT_FETCH_MAX_BYTES = 1024 * 1024;
 
-export interface ProduceAnswer {
+interface ProduceAnswer {
   results: Array<{ partition: number; offset: number }>;
 }
 
@@ -140,60 +140,50 @@ export function recordRoutes(deps: RouteDeps): Hono {
     return { results };
   }
 
-  app.post('/v1/topics/:topic/records', async (c) => {
-    const topic = checkTopicName(c.req.param('topic'));
-    const acks = parseAcks(c.req.query('acks'));
-    const partitionParam = c.req.query('partition');
-    const contentType = c.req.header('content-type');
-    if (requestFormat(contentType, undefined) === 'recordbatch') {
-      if (partitionParam === undefined) {
-        throw new BrokerError(
-          'INVALID_REQUEST',
-          `parameter 'partition' is required with ${RECORD_BATCH_TYPE}`,
-        );
-      }
-      const partition = parsePartition(partitionParam);
-      const batches = await readBody(c.req.raw, config.maxRequestBytes);
-      if (batches.length === 0) throw new BrokerError('INVALID_REQUEST', 'the request body is empty');
-      const bytes = batches.length;
-      const partitionCount = await engine.partitionsForProduce(topic);
-      if (partition >= partitionCount) {
-        throw new BrokerError(
-          'UNKNOWN_TOPIC_OR_PARTITION',
-          `topic '${topic}' has no partition ${partition} (it has ${partitionCount})`,
-        );
-      }
-      const appending = engine.produce({ topic, partition, batches, acks });
-      if (acks === 0) {
-        unacknowledged(
-          topic,
-          appending.then((r) => r.recordCount),
-          bytes,
-        );
-        return send(c, 202, {});
-      }
-      const result = await appending;
-      metrics.produced(topic, result.recordCount, bytes);
-      const results: ProduceAnswer['results'] = [];
-      for (let offset = result.baseOffset; offset <= result.lastOffset; offset++)
-        results.push({ partition, offset });
-      return send(c, 200, { results });
+  /** Raw RecordBatch v2 bytes for `?partition=`, appended as sent; one result per record. */
+  async function produceRaw(c: Context, topic: string, acks: Acks, partitionParam: string | undefined) {
+    if (partitionParam === undefined) {
+      throw new BrokerError('INVALID_REQUEST', `parameter 'partition' is required with ${RECORD_BATCH_TYPE}`);
     }
-
-    if (partitionParam !== undefined) {
+    const partition = parsePartition(partitionParam);
+    const batches = await readBody(c.req.raw, config.maxRequestBytes);
+    if (batches.length === 0) throw new BrokerError('INVALID_REQUEST', 'the request body is empty');
+    const bytes = batches.length;
+    const partitionCount = await engine.partitionsForProduce(topic);
+    if (partition >= partitionCount) {
       throw new BrokerError(
-        'INVALID_REQUEST',
-        `parameter 'partition' applies to ${RECORD_BATCH_TYPE} bodies; give {records} a partition per record`,
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${topic}' has no partition ${partition} (it has ${partitionCount})`,
       );
     }
-    const body = await readBody(c.req.raw, config.maxRequestBytes);
-    const format = requestFormat(contentType, body[0]) as 'json' | 'msgpack';
-    const records = parseProduceBody(decodeBody(body, format), format);
-    const batches = await planProduce(topic, records);
+    const appending = engine.produce({ topic, partition, batches, acks });
     if (acks === 0) {
       unacknowledged(
         topic,
-        appendPlanned(topic, batches, records.length, acks).then(() => records.length),
+        appending.then((result) => result.recordCount),
+        bytes,
+      );
+      return send(c, 202, {});
+    }
+    const result = await appending;
+    metrics.produced(topic, result.recordCount, bytes);
+    const results: ProduceAnswer['results'] = [];
+    for (let offset = result.baseOffset; offset <= result.lastOffset; offset++)
+      results.push({ partition, offset });
+    return send(c, 200, { results });
+  }
+
+  /** A `{records}` body in JSON or msgpack, partitioned here. */
+  async function produceStructured(c: Context, topic: string, acks: Acks) {
+    const body = await readBody(c.req.raw, config.maxRequestBytes);
+    const format = requestFormat(c.req.header('content-type'), body[0]) as 'json' | 'msgpack';
+    const records = parseProduceBody(decodeBody(body, format), format);
+    const batches = await planProduce(topic, records);
+    if (acks === 0) {
+      const appending = appendPlanned(topic, batches, records.length, acks);
+      unacknowledged(
+        topic,
+        appending.then(() => records.length),
         body.length,
       );
       return send(c, 202, {});
@@ -201,6 +191,22 @@ export function recordRoutes(deps: RouteDeps): Hono {
     const answer = await appendPlanned(topic, batches, records.length, acks);
     metrics.produced(topic, records.length, body.length);
     return send(c, 200, answer);
+  }
+
+  app.post('/v1/topics/:topic/records', async (c) => {
+    const topic = checkTopicName(c.req.param('topic'));
+    const acks = parseAcks(c.req.query('acks'));
+    const partitionParam = c.req.query('partition');
+    if (requestFormat(c.req.header('content-type'), undefined) === 'recordbatch') {
+      return produceRaw(c, topic, acks, partitionParam);
+    }
+    if (partitionParam !== undefined) {
+      throw new BrokerError(
+        'INVALID_REQUEST',
+        `parameter 'partition' applies to ${RECORD_BATCH_TYPE} bodies; give {records} a partition per record`,
+      );
+    }
+    return produceStructured(c, topic, acks);
   });
 
   app.get('/v1/topics/:topic/partitions/:partition/records', async (c) => {

@@ -23,14 +23,13 @@ function isObject(value: unknown): value is Record<string, unknown> {
 function parseConfig(value: unknown): TopicConfigEntries {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new BrokerError('INVALID_CONFIG', 'config must be an object of name: value');
-  const config: TopicConfigEntries = {};
   for (const [name, setting] of Object.entries(value)) {
     if (typeof setting !== 'string' && typeof setting !== 'number') {
       throw new BrokerError('INVALID_CONFIG', `config '${name}' must be a string or a number`);
     }
-    config[name] = setting;
   }
-  return config;
+  // fromEntries defines own properties, so a '__proto__' entry stays a (refused) name, not a prototype.
+  return Object.fromEntries(Object.entries(value)) as TopicConfigEntries;
 }
 
 function parseCount(value: unknown, field: string): number {

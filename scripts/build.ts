@@ -1,0 +1,41 @@
+/**
+ * @module
+ * `npm run build`: compiles the whole broker (CLI, main thread and worker entries) into one executable,
+ * `dist/freshet`, with `bun build --compile`.
+ *
+ * Native addons are embedded by Bun only when they are required by a literal path. zstd-napi picks its
+ * `.node` file through a computed path, so for the binary its loader is replaced with a literal require of
+ * the same file (the addon itself is unchanged).
+ */
+import path from 'node:path';
+import type { BunPlugin } from 'bun';
+
+const root = path.resolve(import.meta.dir, '..');
+const outfile = process.argv[2] ?? path.join(root, 'dist', 'freshet');
+
+const literalNativeRequires: BunPlugin = {
+  name: 'literal-native-requires',
+  setup(build) {
+    build.onLoad({ filter: /zstd-napi[\\/]binding\.js$/ }, (args) => ({
+      contents: `module.exports = require(${JSON.stringify(path.join(path.dirname(args.path), 'build/Release/binding.node'))});`,
+      loader: 'js',
+    }));
+  },
+};
+
+const result = await Bun.build({
+  entrypoints: [
+    path.join(root, 'src/cli/main.ts'),
+    path.join(root, 'workers/partition-worker.ts'),
+    path.join(root, 'workers/coordinator-worker.ts'),
+  ],
+  root,
+  compile: { outfile },
+  minify: true,
+  plugins: [literalNativeRequires],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${outfile}`);
