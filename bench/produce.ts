@@ -50,13 +50,24 @@ import {
  * FRESHET_BENCH_BROKER_PROFILE=<dir> starts the broker with `--cpu-prof` into <dir> (its main thread only).
  */
 
-/** Producer settings used by W1 and W2 (see the report in `settings`). */
-const LINGER_MS = 5;
-/** The broker's max.message.bytes is 1 MiB + 12: a batch must stay below it; the client's estimate is conservative. */
-const BATCH_BYTES = 1 * MIB;
-const MAX_BUFFERED_BYTES = 64 * MIB;
-/** Bytes per fetch, for the Consumer (maxPartitionFetchBytes) and the raw fetches (maxBytes) alike. */
-const FETCH_MAX_BYTES = 4 * MIB;
+/** Producer settings: the workloads differ only in value size (tuned by hand, see the report in `settings`). */
+export interface ProducerSettings {
+  lingerMs: number;
+  batchBytes: number;
+  maxBufferedBytes: number;
+}
+
+/**
+ * Small batches and a small buffer: the Producer keeps one request in flight per partition, so the next
+ * batch is encoded while the last one is on its way, and `send()` yields to the network often. (The broker's
+ * max.message.bytes, 1 MiB + 12, caps a batch anyway.)
+ */
+const W1_PRODUCER: ProducerSettings = { lingerMs: 5, batchBytes: 256 * KIB, maxBufferedBytes: 2 * MIB };
+const W2_PRODUCER: ProducerSettings = { lingerMs: 5, batchBytes: 512 * KIB, maxBufferedBytes: 4 * MIB };
+/** Bytes per fetch for the Consumer (maxPartitionFetchBytes, its default); larger answers were slower. */
+const CONSUMER_FETCH_BYTES = 1 * MIB;
+/** Bytes per raw fetch (maxBytes). */
+const RAW_FETCH_BYTES = 4 * MIB;
 const MAX_POLL_RECORDS = 10_000;
 const HTTP_CONNECTIONS = 100;
 const HTTP_RECORD_VALUE = 'freshet bench: one small record per request, about 64 bytes long.';
@@ -78,7 +89,14 @@ interface Plan {
 
 function planFor(opts: BenchOptions): Plan {
   return opts.quick
-    ? { w1Records: 100_000, w2Records: 50_000, reps: 1, httpSeconds: 3, warmupFraction: 0.2, warmupHttpSeconds: 1 }
+    ? {
+        w1Records: 100_000,
+        w2Records: 50_000,
+        reps: 1,
+        httpSeconds: 3,
+        warmupFraction: 0.2,
+        warmupHttpSeconds: 1,
+      }
     : {
         w1Records: 1_000_000,
         w2Records: 500_000,
@@ -256,16 +274,15 @@ export async function produceRun(
   topic: string,
   records: number,
   valueBytes: number,
+  settings: ProducerSettings,
 ): Promise<ProduceRun> {
   const values = randomValues(valueBytes);
-  const producer = new Producer({
-    url: broker.url,
-    lingerMs: LINGER_MS,
-    batchBytes: BATCH_BYTES,
-    maxBufferedBytes: MAX_BUFFERED_BYTES,
-  });
+  const producer = new Producer({ url: broker.url, ...settings });
   const acks: Promise<RecordMetadata>[] = new Array(records);
-  const histogram: Histogram = buildHistogram({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000 });
+  const histogram: Histogram = buildHistogram({
+    lowestDiscernibleValue: 1,
+    highestTrackableValue: 60_000_000,
+  });
   const sampleAck = (sentAt: number) => () => {
     histogram.recordValue(Math.max(1, Math.round((performance.now() - sentAt) * 1000)));
   };
@@ -289,7 +306,8 @@ export async function produceRun(
   const answers = await Promise.allSettled(acks);
   for (let i = 0; i < records; i++) {
     const answer = answers[i]!;
-    if (answer.status === 'rejected') throw new Error(`${topic}: send #${i} failed: ${String(answer.reason)}`);
+    if (answer.status === 'rejected')
+      throw new Error(`${topic}: send #${i} failed: ${String(answer.reason)}`);
     if (answer.value.partition !== 0 || answer.value.offset !== i) {
       throw new Error(
         `${topic}: send #${i} landed at ${answer.value.partition}/${answer.value.offset}, expected 0/${i}`,
@@ -326,7 +344,7 @@ export async function consumeDecoded(
   const consumer = new Consumer({
     url: broker.url,
     autoOffsetReset: 'none',
-    maxPartitionFetchBytes: FETCH_MAX_BYTES,
+    maxPartitionFetchBytes: CONSUMER_FETCH_BYTES,
     maxPollRecords: MAX_POLL_RECORDS,
     fetchMaxWaitMs: 500,
   });
@@ -341,7 +359,8 @@ export async function consumeDecoded(
       const records = await consumer.poll({ maxWaitMs: 10_000 });
       if (records.length === 0) throw new Error(`${topic}: the consumer got nothing at offset ${next}`);
       for (const record of records) {
-        if (record.offset !== next) throw new Error(`${topic}: offset ${record.offset} where ${next} was due`);
+        if (record.offset !== next)
+          throw new Error(`${topic}: offset ${record.offset} where ${next} was due`);
         const size = record.value?.length ?? -1;
         if (size !== valueBytes) throw new Error(`${topic}@${next}: value of ${size} bytes`);
         bytes += size;
@@ -363,7 +382,7 @@ interface RawAnswer {
 
 async function fetchRawBatches(url: string, topic: string, offset: number): Promise<RawAnswer> {
   const response = await fetch(
-    `${url}/v1/topics/${encodeURIComponent(topic)}/partitions/0/records?offset=${offset}&maxBytes=${FETCH_MAX_BYTES}`,
+    `${url}/v1/topics/${encodeURIComponent(topic)}/partitions/0/records?offset=${offset}&maxBytes=${RAW_FETCH_BYTES}`,
     { headers: { accept: RECORD_BATCH_TYPE } },
   );
   const body = new Uint8Array(await response.arrayBuffer());
@@ -454,7 +473,12 @@ export interface HttpRun {
 }
 
 /** autocannon POSTs one JSON record per request to `topic` for `seconds`; then checks the log. */
-export async function httpRun(broker: BenchBroker, admin: Admin, topic: string, seconds: number): Promise<HttpRun> {
+export async function httpRun(
+  broker: BenchBroker,
+  admin: Admin,
+  topic: string,
+  seconds: number,
+): Promise<HttpRun> {
   const autocannon = await loadAutocannon();
   settle();
   const cpu = new CpuMeter(broker);
@@ -476,7 +500,9 @@ export async function httpRun(broker: BenchBroker, admin: Admin, topic: string, 
   const appended = described.partitions[0]!.highWatermark;
   const ok = result['2xx'];
   if (appended < ok || appended > result.requests.sent) {
-    throw new Error(`${topic}: ${appended} records appended, ${ok} answered 200, ${result.requests.sent} sent`);
+    throw new Error(
+      `${topic}: ${appended} records appended, ${ok} answered 200, ${result.requests.sent} sent`,
+    );
   }
   await consumeRaw(broker, topic, appended, true);
   return {
@@ -557,14 +583,14 @@ async function runRound(
   const httpTopic = `bench-http-${label}`;
   for (const topic of [w1Topic, w2Topic, httpTopic]) await admin.createTopic(topic, { partitions: 1 });
   try {
-    const w1 = await produceRun(broker, w1Topic, w1Records, 100);
+    const w1 = await produceRun(broker, w1Topic, w1Records, 100, W1_PRODUCER);
     await consumeRaw(broker, w1Topic, w1Records, true);
     const w1Rps = perSec(w1.records, w1.ms);
     progress(
       `produce ${label}: W1 ${Math.round(w1Rps)} records/s (ack p99 ${w1.ackP99Ms} ms, ${cpuNote(w1.cpu)})`,
     );
 
-    const w2 = await produceRun(broker, w2Topic, w2Records, KIB);
+    const w2 = await produceRun(broker, w2Topic, w2Records, KIB, W2_PRODUCER);
     await consumeRaw(broker, w2Topic, w2Records, true);
     const w2Rps = perSec(w2.records, w2.ms);
     const w2MbS = mbPerSec(w2.records * w2.valueBytes, w2.ms);
@@ -624,7 +650,9 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
   const broker = await startBenchBroker(process.env.FRESHET_BENCH_BROKER_PROFILE || undefined);
   try {
     const admin = new Admin({ url: broker.url });
-    progress(`produce: broker pid ${broker.pid} at ${broker.url}, ${broker.workers ?? '?'} workers; warming up`);
+    progress(
+      `produce: broker pid ${broker.pid} at ${broker.url}, ${broker.workers ?? '?'} workers; warming up`,
+    );
     const flushPolicy = await admin
       .createTopic('bench-probe', { partitions: 1 })
       .then((t) => t.config['flush.policy'] ?? null);
@@ -658,10 +686,10 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
     Object.assign(out, {
       cpu_cores_last_rep: cpu,
       settings: {
-        linger_ms: LINGER_MS,
-        batch_bytes: BATCH_BYTES,
-        max_buffered_bytes: MAX_BUFFERED_BYTES,
-        fetch_max_bytes: FETCH_MAX_BYTES,
+        w1_producer: W1_PRODUCER,
+        w2_producer: W2_PRODUCER,
+        consumer_fetch_bytes: CONSUMER_FETCH_BYTES,
+        raw_fetch_bytes: RAW_FETCH_BYTES,
         max_poll_records: MAX_POLL_RECORDS,
         http_connections: HTTP_CONNECTIONS,
         http_seconds: plan.httpSeconds,

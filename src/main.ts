@@ -51,15 +51,25 @@ export async function runBroker(argv: string[]): Promise<void> {
   });
   const metrics = createMetrics();
   const app = createApp(engine, { config, metrics, logger });
-  const server = Bun.serve({
-    hostname: config.host,
-    port: config.httpPort,
-    fetch: app.fetch,
-    // Bodies are checked against max.request.bytes by the app; this is Bun's own hard ceiling above it.
-    maxRequestBodySize: config.maxRequestBytes + 1024 * 1024,
-    // Long-polled fetches hold a request open for up to maxFetchWaitMs.
-    idleTimeout: Math.min(255, Math.ceil(config.maxFetchWaitMs / 1000) + 10),
-  });
+  let server: ReturnType<typeof Bun.serve>;
+  try {
+    server = Bun.serve({
+      hostname: config.host,
+      port: config.httpPort,
+      fetch: app.fetch,
+      // Bodies are checked against max.request.bytes by the app; this is Bun's own hard ceiling above it.
+      maxRequestBodySize: config.maxRequestBytes + 1024 * 1024,
+      // Long-polled fetches hold a request open for up to maxFetchWaitMs.
+      idleTimeout: Math.min(255, Math.ceil(config.maxFetchWaitMs / 1000) + 10),
+    });
+  } catch (err) {
+    process.stderr.write(
+      `freshet: cannot listen on ${config.host}:${config.httpPort} (--http-port, --host): ${(err as Error).message}\n`,
+    );
+    await engine.close().catch(() => {});
+    lock.release();
+    process.exit(1);
+  }
   const url = `http://${config.host}:${server.port}`;
   logger.info('listening', { http: url, dataDir, workers: config.workers });
   process.stdout.write(
@@ -73,6 +83,7 @@ export async function runBroker(argv: string[]): Promise<void> {
       stopping = true;
       logger.info('shutting down', { signal });
       try {
+        await engine.stopWaiting(); // long-polls answer now instead of at their maxWaitMs
         await server.stop(false); // stop accepting; let in-flight requests finish
         await engine.close(); // waits for in-flight engine calls, flushes and closes every log
       } catch (err) {

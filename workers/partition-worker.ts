@@ -51,6 +51,7 @@ serveRpc(parentPort!, {
     manager.listOffset(topic, partition, spec),
   offsets: (topic: string, partitions: number[]) => manager.offsets(topic, partitions),
   allOffsets: () => manager.allOffsets(),
+  stopWaiting: () => manager.stopWaiting(),
   ping: () => data.index,
   close: () => manager.close(),
 });

@@ -3,9 +3,9 @@
  * `Consumer`: reads assigned partitions (no groups: the caller says which partitions and where to start).
  *
  * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` (msgpack,
- * decoded records) from its fetch offset and parks the answer in the partition's buffer; it fetches again
- * only once the buffer is drained, so memory stays within one answer (`maxPartitionFetchBytes`) per
- * partition. `poll()` takes records from the buffers round-robin and waits up to `maxWaitMs` when all are
+ * decoded records) from its fetch offset and parks the answer in the partition's buffer. While poll()
+ * drains one answer the loop fetches the next (so the broker works while the application does), and
+ * then waits: memory stays within two answers (`maxPartitionFetchBytes` each) per partition. `poll()` takes records from the buffers round-robin and waits up to `maxWaitMs` when all are
  * empty. `seek()` bumps the partition's epoch and aborts its fetch, so answers for an old position are
  * dropped. OFFSET_OUT_OF_RANGE resets the position per `autoOffsetReset`, or (with 'none') is thrown by
  * the next poll and stalls the partition until `seek()`. Other errors are retried with backoff; poll
@@ -78,6 +78,8 @@ interface PartitionFetcher {
   pendingReset: 'earliest' | 'latest' | null;
   buffer: ConsumerRecord[];
   head: number;
+  /** The answer fetched while `buffer` was being drained; it becomes the buffer next. */
+  prefetched: ConsumerRecord[] | null;
   paused: boolean;
   /** Bumped by seek, unassign and close: an answer from an older epoch is dropped. */
   epoch: number;
@@ -163,6 +165,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         pendingReset: null,
         buffer: [],
         head: 0,
+        prefetched: null,
         paused: false,
         epoch: 0,
         controller: null,
@@ -192,6 +195,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     fetcher.controller?.abort();
     fetcher.buffer = [];
     fetcher.head = 0;
+    fetcher.prefetched = null;
     fetcher.stalled = false;
     fetcher.failures = 0;
     setStart(fetcher, offset);
@@ -290,9 +294,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       for (let j = fetcher.head; j < end; j++) out.push(fetcher.buffer[j]!);
       fetcher.head = end;
       if (end >= fetcher.buffer.length) {
-        fetcher.buffer = [];
+        fetcher.buffer = fetcher.prefetched ?? [];
+        fetcher.prefetched = null;
         fetcher.head = 0;
-        fetcher.position = fetcher.fetchOffset;
+        fetcher.position = fetcher.buffer.length > 0 ? fetcher.buffer[0]!.offset : fetcher.fetchOffset;
         fetcher.wake?.();
       } else {
         fetcher.position = fetcher.buffer[end]!.offset;
@@ -346,7 +351,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   private async run(fetcher: PartitionFetcher): Promise<void> {
     while (fetcher.assigned && !this.closed) {
-      if (fetcher.paused || fetcher.stalled || fetcher.head < fetcher.buffer.length) {
+      if (fetcher.paused || fetcher.stalled || fetcher.prefetched !== null) {
         await this.idle(fetcher);
         continue;
       }
@@ -421,8 +426,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       last === undefined ? offset : last.offset + 1,
     );
     fetcher.highWatermark = answer.highWatermark;
+    const draining = fetcher.head < fetcher.buffer.length;
     if (records.length === 0) {
-      fetcher.position = fetcher.fetchOffset;
+      if (!draining) fetcher.position = fetcher.fetchOffset;
+      return;
+    }
+    if (draining) {
+      fetcher.prefetched = records;
       return;
     }
     fetcher.buffer = records;

@@ -30,6 +30,8 @@ export interface RequestOptions {
   /** Overrides the client's requestTimeoutMs (a long-poll passes its wait plus a margin). */
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Resolve to the raw body bytes of a successful answer instead of decoding it. */
+  rawResponse?: boolean;
 }
 
 /** One broker's HTTP API. Share it between an Admin, Producers and Consumers: it holds no connection state. */
@@ -92,7 +94,7 @@ export class HttpClient {
         throw new FreshetError('NETWORK_EXCEPTION', `${method} ${url}: ${message}`, { cause: err });
       }
       if (!response.ok) throw errorFromResponse(response, bytes, method, path);
-      return decodeBody(response, bytes) as T;
+      return (options.rawResponse ? bytes : decodeBody(response, bytes)) as T;
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);

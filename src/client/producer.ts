@@ -18,7 +18,7 @@
  */
 import { partitionForKey } from '../records/murmur2.ts';
 import { encodeRecordBatch, type RecordInput } from '../records/record-batch.ts';
-import { RECORD_BATCH, toBytes, toHeaders } from './codec.ts';
+import { RECORD_BATCH, toBytes, toHeaders, unpack } from './codec.ts';
 import { asFreshetError, closedError, FreshetError } from './errors.ts';
 import {
   DEFAULT_RETRY_POLICY,
@@ -28,6 +28,7 @@ import {
   topicPath,
   withRetries,
 } from './http.ts';
+import { readProduceRange } from './produce-answer.ts';
 import type { Acks, ProducerRecord, RecordMetadata, TopicDescription } from './types.ts';
 
 export interface ProducerOptions extends HttpOptions, Partial<RetryPolicy> {
@@ -57,8 +58,6 @@ interface PendingRecord {
   resolve(metadata: RecordMetadata): void;
   reject(err: FreshetError): void;
 }
-
-type PreparedRecord = Omit<PendingRecord, 'resolve' | 'reject'>;
 
 interface TopicState {
   name: string;
@@ -95,7 +94,10 @@ export class Producer {
   private readonly metadataMaxAgeMs: number;
   private readonly retry: RetryPolicy;
   private readonly topics = new Map<string, TopicState>();
-  private readonly outstanding = new Set<Promise<RecordMetadata>>();
+  /** Unsettled records per flush generation: a flush waits for its generation and the older ones. */
+  private readonly unsettled = new Map<number, number>();
+  private generation = 0;
+  private flushWaiters: Array<{ generation: number; resolve: () => void }> = [];
   /** Records whose send() is waiting for buffer space, in send order. */
   private readonly blocked: PendingRecord[] = [];
   private readyWaiters: Array<() => void> = [];
@@ -153,11 +155,16 @@ export class Producer {
 
   /** Sends everything queued now, without waiting for lingerMs, and resolves when all of it is settled. */
   async flush(): Promise<void> {
+    // Records sent from now on belong to the next generation: this flush does not wait for them.
+    const generation = this.generation++;
     this.flushing++;
     try {
-      for (const state of this.topics.values())
+      for (const state of this.topics.values()) {
         for (const queue of state.queues.values()) this.dispatch(queue);
-      await Promise.allSettled([...this.outstanding]);
+      }
+      if (!this.settledUpTo(generation)) {
+        await new Promise<void>((resolve) => this.flushWaiters.push({ generation, resolve }));
+      }
     } finally {
       this.flushing--;
     }
@@ -176,30 +183,26 @@ export class Producer {
 
   private sendOne(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
     if (this.closing) return Promise.reject(closedError('producer'));
-    let prepared: PreparedRecord;
+    let prepared: PendingRecord;
     try {
       prepared = prepare(topic, record);
     } catch (err) {
       return Promise.reject(asFreshetError(err));
     }
-    const size = prepared.size;
-    let pending!: PendingRecord;
+    const { size } = prepared;
+    const generation = this.generation;
+    this.unsettled.set(generation, (this.unsettled.get(generation) ?? 0) + 1);
+    const pending = prepared as PendingRecord;
     const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      pending = {
-        ...prepared,
-        resolve: (metadata) => {
-          this.release(size);
-          resolve(metadata);
-        },
-        reject: (err) => {
-          this.release(size);
-          reject(err);
-        },
+      pending.resolve = (metadata) => {
+        this.settle(size, generation);
+        resolve(metadata);
+      };
+      pending.reject = (err) => {
+        this.settle(size, generation);
+        reject(err);
       };
     });
-    this.outstanding.add(promise);
-    const forget = () => this.outstanding.delete(promise);
-    promise.then(forget, forget);
     const full = this.buffered > 0 && this.buffered + size > this.maxBufferedBytes;
     if (this.blocked.length > 0 || full) this.blocked.push(pending);
     else this.admit(pending);
@@ -223,6 +226,25 @@ export class Producer {
       this.topics.set(pending.topic, state);
     }
     this.route(state, pending, false);
+  }
+
+  private settledUpTo(generation: number): boolean {
+    for (const pending of this.unsettled.keys()) if (pending <= generation) return false;
+    return true;
+  }
+
+  private settle(size: number, generation: number): void {
+    const left = this.unsettled.get(generation)! - 1;
+    if (left > 0) this.unsettled.set(generation, left);
+    else {
+      this.unsettled.delete(generation);
+      if (this.flushWaiters.length > 0) {
+        const waiting = this.flushWaiters;
+        this.flushWaiters = waiting.filter((waiter) => !this.settledUpTo(waiter.generation));
+        for (const waiter of waiting) if (!this.flushWaiters.includes(waiter)) waiter.resolve();
+      }
+    }
+    this.release(size);
   }
 
   private release(size: number): void {
@@ -419,13 +441,14 @@ export class Producer {
     const { topic: state, partition } = queue;
     try {
       const body = encodeRecordBatch(batch.map((pending) => pending.input));
-      const answer = await withRetries(
+      const bytes = await withRetries(
         this.retry,
         () =>
-          this.http.request<ProduceAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
+          this.http.request<Uint8Array>('POST', `${topicPath(state.name)}/records`, {
             query: { partition, acks: this.acks },
             rawBody: body,
             contentType: RECORD_BATCH,
+            rawResponse: true,
           }),
         {
           onRetry: (err) => {
@@ -433,14 +456,23 @@ export class Producer {
           },
         },
       );
-      batch.forEach((pending, i) => {
-        const result = answer?.results?.[i];
-        pending.resolve({
-          topic: state.name,
-          partition: result?.partition ?? partition,
-          offset: result?.offset ?? -1,
+      const range = readProduceRange(bytes);
+      if (range !== undefined && range.count === batch.length) {
+        for (let i = 0; i < batch.length; i++) {
+          batch[i]!.resolve({ topic: state.name, partition: range.partition, offset: range.baseOffset + i });
+        }
+      } else {
+        // acks=0 (`{}`), or an answer of another shape: decode it in full.
+        const answer = unpack(bytes) as ProduceAnswer | undefined;
+        batch.forEach((pending, i) => {
+          const result = answer?.results?.[i];
+          pending.resolve({
+            topic: state.name,
+            partition: result?.partition ?? partition,
+            offset: result?.offset ?? -1,
+          });
         });
-      });
+      }
     } catch (err) {
       const error = asFreshetError(err);
       // The topic may be gone (deleted, or recreated smaller): the next records look it up afresh.
@@ -450,8 +482,13 @@ export class Producer {
   }
 }
 
+/** Placeholder until sendOne() wires the record to its promise. */
+function unsettled(): void {
+  throw new Error('record not wired to its promise');
+}
+
 /** Normalises and checks one record; throws (INVALID_RECORD, INVALID_TIMESTAMP, ...) for what cannot be sent. */
-function prepare(topic: string, record: ProducerRecord): PreparedRecord {
+function prepare(topic: string, record: ProducerRecord): PendingRecord {
   if (typeof topic !== 'string' || topic.length === 0) {
     throw new FreshetError('INVALID_TOPIC_EXCEPTION', 'a topic name is required', { retriable: false });
   }
@@ -496,6 +533,8 @@ function prepare(topic: string, record: ProducerRecord): PreparedRecord {
     partition,
     size,
     enqueuedAt: Date.now(),
+    resolve: unsettled,
+    reject: unsettled,
   };
 }
 

@@ -4,7 +4,10 @@
  * JSON encodings of keys, values and header values (UTF-8 string, `{"base64":"..."}` or null), per
  * docs/http-api.md.
  */
-import { type Options, Packr } from 'msgpackr';
+import type { Options } from 'msgpackr';
+// 'msgpackr/pack' is msgpackr in plain JS: the main entry loads the msgpackr-extract native addon from
+// node_modules, which a compiled broker binary must not depend on (test/e2e/binary.test.ts).
+import { Packr } from 'msgpackr/pack';
 import { BrokerError } from '../shared/errors.ts';
 
 export type BodyFormat = 'json' | 'msgpack' | 'recordbatch';

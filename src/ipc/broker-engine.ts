@@ -39,6 +39,8 @@ export interface PartitionHost {
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
   offsets(topic: string, partitions: number[]): Promise<PartitionOffsets[]>;
   allOffsets(): Promise<Array<PartitionOffsets & { topic: string }>>;
+  /** Shutdown, first step: long-polled fetches answer at once and new ones do not wait. */
+  stopWaiting(): Promise<void>;
   /** Produce bytes accepted but not yet taken by the host (0 in-process). */
   inFlightBytes(): number;
   close(): Promise<void>;
@@ -259,6 +261,14 @@ export class BrokerEngine implements Engine {
       inFlightBytes: this.hosts.map((h) => h.inFlightBytes()),
       partitions: all.flat(),
     };
+  }
+
+  /**
+   * Shutdown, first step (before the front doors drain): long-polled fetches answer now, so draining
+   * in-flight requests does not wait out their maxWaitMs.
+   */
+  async stopWaiting(): Promise<void> {
+    await Promise.all(this.hosts.map((h) => h.stopWaiting()));
   }
 
   async close(): Promise<void> {

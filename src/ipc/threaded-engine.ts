@@ -114,6 +114,9 @@ class WorkerHost implements PartitionHost {
   allOffsets(): Promise<Array<PartitionOffsets & { topic: string }>> {
     return this.rpc.call('allOffsets');
   }
+  stopWaiting(): Promise<void> {
+    return this.rpc.call('stopWaiting');
+  }
   inFlightBytes(): number {
     return this.ring.capacity - this.ring.freeBytes;
   }

@@ -57,6 +57,8 @@ export class PartitionManager {
   private readonly logger: Logger;
   private retentionTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** Set at shutdown: fetches answer with what they have instead of waiting. */
+  private draining = false;
 
   constructor(options: PartitionManagerOptions) {
     this.options = options;
@@ -208,7 +210,7 @@ export class PartitionManager {
     for (;;) {
       const result = await attempt();
       const left = deadline - Date.now();
-      if (result.size >= Math.max(1, request.minBytes) || left <= 0 || this.closed) return result;
+      if (result.size >= Math.max(1, request.minBytes) || left <= 0 || this.draining) return result;
       await this.waitForAppend(k, left);
       if (!this.logs.has(k)) return attempt();
     }
@@ -288,10 +290,17 @@ export class PartitionManager {
     return deleted;
   }
 
+  /** Shutdown, first step: waiting fetches answer now with what they have, and new ones do not wait. */
+  async stopWaiting(): Promise<void> {
+    this.draining = true;
+    for (const k of [...this.waiters.keys()]) this.wake(k);
+  }
+
   /** Flushes and closes every log; waiting fetches answer with what they have. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.draining = true;
     if (this.retentionTimer) clearInterval(this.retentionTimer);
     for (const k of [...this.waiters.keys()]) this.wake(k);
     const errors: unknown[] = [];

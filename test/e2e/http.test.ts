@@ -208,6 +208,36 @@ describe('HTTP API of a running broker', () => {
     expect(fromTwo.flatMap((b) => b.records).map((r) => r.offset)).toEqual([2]);
   });
 
+  it('serves raw batches across several segments, each response whole batches that decode in order', async () => {
+    const topic = uniqueTopic('segments');
+    await createTopic(broker.url, topic, 1, { 'segment.bytes': 1024 });
+    const values: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      const batch = [0, 1].map((j) => `batch ${i} record ${j} ${'s'.repeat(100)}`);
+      values.push(...batch);
+      await produceJson(
+        broker.url,
+        topic,
+        batch.map((value) => ({ value, partition: 0 })),
+      );
+    }
+    const decoded: Array<{ offset: number; value: string }> = [];
+    let offset = 0;
+    for (let round = 0; round < 100 && offset < values.length; round++) {
+      const { headers, bytes } = await fetchRaw(broker.url, topic, 0, offset);
+      const records = decodeRecordBatches(bytes).flatMap((b) => b.records);
+      expect(records.length).toBeGreaterThan(0);
+      decoded.push(
+        ...records
+          .filter((r) => r.offset >= offset)
+          .map((r) => ({ offset: r.offset, value: utf8.decode(r.value!) })),
+      );
+      offset = Number(headers.get('freshet-next-offset'));
+      expect(offset).toBe(records.at(-1)!.offset + 1);
+    }
+    expect(decoded).toEqual(values.map((value, offset) => ({ offset, value })));
+  });
+
   it.each([
     ['gzip', CompressionType.Gzip],
     ['snappy', CompressionType.Snappy],
@@ -270,6 +300,27 @@ describe('HTTP API of a running broker', () => {
     expect(answer.body.records.map((r) => [r.offset, r.value])).toEqual([[1, 'new']]);
     expect(ms).toBeGreaterThanOrEqual(250);
     expect(ms).toBeLessThan(5_000);
+
+    // The same for a raw fetch.
+    started = Date.now();
+    const rawPolling = fetch(
+      `${broker.url}/v1/topics/${topic}/partitions/0/records?offset=2&maxWaitMs=20000`,
+      {
+        headers: { accept: RECORD_BATCH },
+      },
+    ).then(async (response) => ({
+      status: response.status,
+      bytes: new Uint8Array(await response.arrayBuffer()),
+      ms: Date.now() - started,
+    }));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await produceJson(broker.url, topic, [{ value: 'newer' }]);
+    const raw = await rawPolling;
+    expect(raw.status).toBe(200);
+    const rawRecords = decodeRecordBatches(raw.bytes).flatMap((b) => b.records);
+    expect(rawRecords.map((r) => [r.offset, utf8.decode(r.value!)])).toEqual([[2, 'newer']]);
+    expect(raw.ms).toBeGreaterThanOrEqual(250);
+    expect(raw.ms).toBeLessThan(5_000);
   });
 });
 

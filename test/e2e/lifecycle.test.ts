@@ -1,5 +1,5 @@
 /** @module The broker process's life: start, health, SIGTERM, the data-dir lock, bad settings, --help, env. */
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
@@ -62,6 +62,31 @@ describe('broker process lifecycle', () => {
     },
   );
 
+  it('on SIGTERM answers a long-polled fetch at once and exits promptly', async () => {
+    const broker = await start();
+    const topic = uniqueTopic('poll-stop');
+    await produceJson(broker.url, topic, [{ value: 'only' }]);
+    const started = Date.now();
+    const polling = requestJson<{ records: unknown[] }>(
+      `${broker.url}/v1/topics/${topic}/partitions/0/records?offset=1&maxWaitMs=8000`,
+    ).then(
+      (answer) => ({ status: answer.status, records: answer.body.records, ms: Date.now() - started }),
+      (err: Error) => ({ status: 0, records: [], ms: Date.now() - started, error: String(err.cause ?? err) }),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const exit = new Promise<{ code: number | null; ms: number }>((resolve) =>
+      broker.process.once('exit', (code) => resolve({ code, ms: Date.now() - started })),
+    );
+    broker.process.kill('SIGTERM');
+    const poll = await polling;
+    const exited = await exit;
+    // Waiting fetches answer with what they have; a shutdown is not held up by maxWaitMs (up to 30 s).
+    expect(poll).toMatchObject({ status: 200, records: [] });
+    expect(poll.ms).toBeLessThan(3_000);
+    expect(exited.code).toBe(0);
+    expect(exited.ms).toBeLessThan(4_000);
+  });
+
   it('refuses a second broker on the same data dir, naming it, while the first keeps serving', async () => {
     const dataDir = tempDir();
     const first = await start({ dataDir });
@@ -82,6 +107,21 @@ describe('broker process lifecycle', () => {
     expect(second.stderr).toContain(dataDir);
     expect(second.stderr).toContain(String(first.process.pid));
     expect(second.stdout).not.toContain('listening');
+
+    // The same dir reached through a symlink is the same dir.
+    const link = path.join(tempDir(), 'link');
+    symlinkSync(dataDir, link);
+    const viaLink = await runToExit(BUN, [
+      'src/main.ts',
+      '--data-dir',
+      link,
+      '--http-port',
+      '0',
+      '--workers',
+      '1',
+    ]);
+    expect(viaLink.code).not.toBe(0);
+    expect(viaLink.stderr).toContain(String(first.process.pid));
 
     expect((await requestJson(`${first.url}/healthz`)).status).toBe(200);
     await produceJson(first.url, topic, [{ value: 'after' }]);
@@ -125,6 +165,27 @@ describe('broker process lifecycle', () => {
       expect(existsSync(path.join(dataDir, '.lock'))).toBe(false);
     },
   );
+
+  it('stops with exit ≠ 0 and a message naming the port when the HTTP port is taken, releasing the lock', async () => {
+    const holder = await start();
+    const port = new URL(holder.url).port;
+    const dataDir = tempDir();
+    const result = await runToExit(BUN, [
+      'src/main.ts',
+      '--data-dir',
+      dataDir,
+      '--http-port',
+      port,
+      '--workers',
+      '1',
+    ]);
+    expect(result.code).not.toBe(0);
+    expect(result.code).not.toBeNull();
+    expect(result.stderr).toContain(port);
+    expect(result.stdout).not.toContain('listening');
+    expect(existsSync(path.join(dataDir, '.lock')), 'the lock file is left behind').toBe(false);
+    expect((await requestJson(`${holder.url}/healthz`)).status).toBe(200);
+  });
 
   it('--help exits 0 and lists the flags', async () => {
     const result = await runToExit(BUN, ['src/main.ts', '--help']);

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Content negotiation, body decoding errors and the JSON/msgpack byte encodings of codec.ts.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   accepts,

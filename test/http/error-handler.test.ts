@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Errors to responses: unexpected errors as opaque 500s, BrokerErrors by code (Retry-After on 429/503),
+ * msgpack error bodies, unknown routes.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
 import type { Engine } from '../../src/ipc/engine.ts';

@@ -1,3 +1,8 @@
+/**
+ * @module
+ * Raw produce and fetch (memory and file logs), decoded fetch, long-poll, and the fetch errors, against a
+ * real in-process engine.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setBaseOffset } from '../../src/records/batch-header.ts';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/records/record-batch.ts';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * /healthz and /metrics: counters, route latency, in-flight gauge and partition offsets from the engine.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, createTopic, type Harness, jsonRequest } from './support.ts';
 

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Offset look-ups by earliest, latest and time, and their errors.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   createHarness,

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Query and path parameter parsing: integers, acks and topic names.
+ */
 import { describe, expect, it } from 'vitest';
 import {
   checkTopicName,

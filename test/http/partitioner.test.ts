@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Explicit, keyed (murmur2) and sticky partition choice for {records} produce.
+ */
 import { describe, expect, it } from 'vitest';
 import { createPartitioner } from '../../src/http/partitioner.ts';
 import { BrokerError } from '../../src/shared/errors.ts';

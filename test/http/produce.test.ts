@@ -1,3 +1,8 @@
+/**
+ * @module
+ * {records} produce against a real in-process engine: ordering, partitioning, encodings, acks, validation
+ * and the request size limit.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/http/app.ts';
 import { partitionForKey } from '../../src/records/murmur2.ts';

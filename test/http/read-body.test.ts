@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Reading request bodies under a size cap, by Content-Length and by counting.
+ */
 import { describe, expect, it } from 'vitest';
 import { readBody, readStructuredBody } from '../../src/http/read-body.ts';
 import { BrokerError } from '../../src/shared/errors.ts';

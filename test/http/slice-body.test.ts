@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Log slices as response bodies: the node:fs fallback, and the Bun path run for real under Bun.serve.
+ */
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';

@@ -1,3 +1,7 @@
+/**
+ * @module
+ * Topic administration routes and their errors, against a real in-process engine.
+ */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createHarness, expectError, type Harness, jsonRequest, msgpackRequest } from './support.ts';
 

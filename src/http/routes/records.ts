@@ -213,7 +213,11 @@ export function recordRoutes(deps: RouteDeps): Hono {
     const topic = checkTopicName(c.req.param('topic'));
     const partition = parsePartition(c.req.param('partition'));
     const query = (name: string) => c.req.query(name);
-    const maxBytes = integerQuery(query, 'maxBytes', DEFAULT_FETCH_MAX_BYTES, { min: 1 });
+    // Capped like maxWaitMs: one fetch never decodes or streams more than a request may carry.
+    const maxBytes = Math.min(
+      integerQuery(query, 'maxBytes', DEFAULT_FETCH_MAX_BYTES, { min: 1 }),
+      config.maxRequestBytes,
+    );
     // Capped rather than refused: a client asking to wait longer than the broker allows still gets an answer.
     const maxWaitMs = Math.min(integerQuery(query, 'maxWaitMs', 0, { min: 0 }), config.maxFetchWaitMs);
     const minBytes = integerQuery(query, 'minBytes', 1, { min: 0 });
