@@ -58,9 +58,12 @@ export interface ProducerSettings {
 }
 
 /**
- * Small batches and a small buffer: the Producer keeps one request in flight per partition, so the next
- * batch is encoded while the last one is on its way, and `send()` yields to the network often. (The broker's
- * max.message.bytes, 1 MiB + 12, caps a batch anyway.)
+ * Small batches and a small buffer, chosen by trying 128 KiB to 1 MiB batches with 1 to 64 MiB buffers:
+ * the Producer keeps one request in flight per partition and encodes a batch only when it sends it, so the
+ * client's and the broker's work alternate, and smaller batches overlap them better; a small buffer makes the
+ * send() loop yield to the network sooner. For W1, 256 KiB/2 MiB beat 1 MiB/64 MiB by about 1.5x; lingerMs
+ * barely matters while the loop keeps the queue full. (The broker's max.message.bytes, 1 MiB + 12, caps a
+ * batch anyway.)
  */
 const W1_PRODUCER: ProducerSettings = { lingerMs: 5, batchBytes: 256 * KIB, maxBufferedBytes: 2 * MIB };
 const W2_PRODUCER: ProducerSettings = { lingerMs: 5, batchBytes: 512 * KIB, maxBufferedBytes: 4 * MIB };
@@ -70,7 +73,7 @@ const CONSUMER_FETCH_BYTES = 1 * MIB;
 const RAW_FETCH_BYTES = 4 * MIB;
 const MAX_POLL_RECORDS = 10_000;
 const HTTP_CONNECTIONS = 100;
-const HTTP_RECORD_VALUE = 'freshet bench: one small record per request, about 64 bytes long.';
+const HTTP_BODY = JSON.stringify({ records: [{ value: 'freshet bench: one small record per request' }] });
 /** One record in this many has its acknowledgement latency recorded. */
 const LATENCY_SAMPLE_EVERY = 1024;
 const VALUE_POOL = 64;
@@ -83,7 +86,9 @@ interface Plan {
   w2Records: number;
   reps: number;
   httpSeconds: number;
-  warmupFraction: number;
+  /** The warm-up round's volumes: enough for the JIT to settle (W1 runs were still speeding up after 400k records). */
+  warmupW1Records: number;
+  warmupW2Records: number;
   warmupHttpSeconds: number;
 }
 
@@ -94,7 +99,8 @@ function planFor(opts: BenchOptions): Plan {
         w2Records: 50_000,
         reps: 1,
         httpSeconds: 3,
-        warmupFraction: 0.2,
+        warmupW1Records: 300_000,
+        warmupW2Records: 50_000,
         warmupHttpSeconds: 1,
       }
     : {
@@ -102,7 +108,8 @@ function planFor(opts: BenchOptions): Plan {
         w2Records: 500_000,
         reps: 3,
         httpSeconds: 10,
-        warmupFraction: 0.1,
+        warmupW1Records: 300_000,
+        warmupW2Records: 100_000,
         warmupHttpSeconds: 2,
       };
 }
@@ -115,9 +122,13 @@ export interface BenchBroker {
   workers: number | null;
   /** CPU seconds (user + system) the broker process has used so far; null off Linux. */
   cpuSeconds(): number | null;
-  /** SIGTERM, SIGKILL after 10 s; waits for the exit. Safe to call more than once. */
+  /** Why the broker is gone, with the end of its log; null while it runs. */
+  exitReport(): string | null;
+  /** SIGTERM, SIGKILL after 10 s; waits for the exit and removes the data dir. Safe to call more than once. */
   stop(): Promise<void>;
 }
+
+const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 
 /** Starts `bun src/main.ts` on a temp data dir and a free port; the data dir goes when it stops. */
 export async function startBenchBroker(profileDir?: string): Promise<BenchBroker> {
@@ -147,11 +158,23 @@ export async function startBenchBroker(profileDir?: string): Promise<BenchBroker
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const alive = () => child.exitCode === null && child.signalCode === null;
-  // If this process dies without stopping the broker, take it along.
-  const killOnExit = () => {
+  const exitReport = () =>
+    alive()
+      ? null
+      : `broker exited (code ${child.exitCode}, signal ${child.signalCode}): ${stderr.slice(-4000)}`;
+
+  // Should this process end without stop() (an uncaught error, Ctrl-C, a timeout's SIGTERM), the broker goes too.
+  const killNow = () => {
     if (alive() && pid !== undefined) process.kill(pid, 'SIGKILL');
   };
-  process.once('exit', killOnExit);
+  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES) => {
+    killNow();
+    removeDir(dataDir);
+    process.exit(SIGNAL_EXIT_CODES[signal]);
+  };
+  process.once('exit', killNow);
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   let stopped: Promise<void> | null = null;
   const stop = () =>
     (stopped ??= (async () => {
@@ -163,7 +186,9 @@ export async function startBenchBroker(profileDir?: string): Promise<BenchBroker
         await exited;
         clearTimeout(timer);
       }
-      process.removeListener('exit', killOnExit);
+      process.removeListener('exit', killNow);
+      process.removeListener('SIGINT', onSignal);
+      process.removeListener('SIGTERM', onSignal);
       removeDir(dataDir);
     })());
 
@@ -172,8 +197,7 @@ export async function startBenchBroker(profileDir?: string): Promise<BenchBroker
     const listening = await new Promise<{ http: string; workers?: number }>((resolve, reject) => {
       let stdout = '';
       const timer = setTimeout(() => reject(new Error(`broker did not start in 20 s: ${stderr}`)), 20_000);
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', (chunk: string) => {
+      const onData = (chunk: string) => {
         stdout += chunk;
         for (const line of stdout.split('\n')) {
           if (!line.startsWith('{')) continue;
@@ -181,16 +205,20 @@ export async function startBenchBroker(profileDir?: string): Promise<BenchBroker
             const event = JSON.parse(line) as { msg?: string; http?: string; workers?: number };
             if (event.msg === 'listening' && typeof event.http === 'string') {
               clearTimeout(timer);
+              child.stdout!.removeListener('data', onData);
               resolve({ http: event.http, workers: event.workers });
+              return;
             }
           } catch {
             // A partial line: the rest is on its way.
           }
         }
-      });
-      child.once('exit', (code, signal) => {
+      };
+      child.stdout!.setEncoding('utf8');
+      child.stdout!.on('data', onData);
+      child.once('exit', () => {
         clearTimeout(timer);
-        reject(new Error(`broker exited before listening (code ${code}, signal ${signal}): ${stderr}`));
+        reject(new Error(exitReport() ?? 'broker exited before listening'));
       });
     });
     // Keep draining stdout so the broker never blocks on a full pipe.
@@ -200,6 +228,7 @@ export async function startBenchBroker(profileDir?: string): Promise<BenchBroker
       pid,
       workers: listening.workers ?? null,
       cpuSeconds: () => processCpuSeconds(pid),
+      exitReport,
       stop,
     };
   } catch (err) {
@@ -486,7 +515,7 @@ export async function httpRun(
     url: `${broker.url}/v1/topics/${encodeURIComponent(topic)}/records`,
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ records: [{ value: HTTP_RECORD_VALUE }] }),
+    body: HTTP_BODY,
     connections: HTTP_CONNECTIONS,
     duration: seconds,
   });
@@ -565,19 +594,21 @@ const perSec = (records: number, ms: number) => records / (ms / 1000);
 const cpuNote = (cpu: { client: number; broker: number | null }) =>
   `cpu client ${cpu.client} broker ${cpu.broker ?? '?'}`;
 
-/** One round of every workload on fresh topics; `series` null for the warm-up. */
+interface Round {
+  label: string;
+  w1Records: number;
+  w2Records: number;
+  httpSeconds: number;
+}
+
+/** One round of every workload on fresh topics, deleted afterwards; `series` is null for the warm-up. */
 async function runRound(
   broker: BenchBroker,
   admin: Admin,
-  plan: Plan,
-  label: string,
-  fraction: number,
-  httpSeconds: number,
+  { label, w1Records, w2Records, httpSeconds }: Round,
   series: Series | null,
   cpuLog: Record<string, unknown>,
 ): Promise<void> {
-  const w1Records = Math.max(1, Math.round(plan.w1Records * fraction));
-  const w2Records = Math.max(1, Math.round(plan.w2Records * fraction));
   const w1Topic = `bench-w1-${label}`;
   const w2Topic = `bench-w2-${label}`;
   const httpTopic = `bench-http-${label}`;
@@ -658,11 +689,18 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       .then((t) => t.config['flush.policy'] ?? null);
     await admin.deleteTopic('bench-probe');
     const cpu: Record<string, unknown> = {};
-    await runRound(broker, admin, plan, 'warmup', plan.warmupFraction, plan.warmupHttpSeconds, null, cpu);
+    const warmup = {
+      label: 'warmup',
+      w1Records: plan.warmupW1Records,
+      w2Records: plan.warmupW2Records,
+      httpSeconds: plan.warmupHttpSeconds,
+    };
+    await runRound(broker, admin, warmup, null, cpu);
 
     const series = emptySeries();
     for (let rep = 0; rep < plan.reps; rep++) {
-      await runRound(broker, admin, plan, `r${rep + 1}`, 1, plan.httpSeconds, series, cpu);
+      const round = { label: `r${rep + 1}`, ...plan };
+      await runRound(broker, admin, round, series, cpu);
     }
 
     const out: Record<string, unknown> = { bench: 'produce' };
@@ -692,6 +730,7 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
         raw_fetch_bytes: RAW_FETCH_BYTES,
         max_poll_records: MAX_POLL_RECORDS,
         http_connections: HTTP_CONNECTIONS,
+        http_body_bytes: HTTP_BODY.length,
         http_seconds: plan.httpSeconds,
         workers: broker.workers,
         flush_policy: flushPolicy,
@@ -706,6 +745,11 @@ export async function run(opts: BenchOptions): Promise<Record<string, unknown>> 
       load_average: { atStart: loadAtStart, atEnd: load() },
     });
     return out;
+  } catch (err) {
+    // A broker that died makes every request fail with a network error: say why it died.
+    const report = broker.exitReport();
+    if (report !== null && err instanceof Error) err.message = `${err.message}; ${report}`;
+    throw err;
   } finally {
     await broker.stop();
   }

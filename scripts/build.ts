@@ -1,7 +1,8 @@
 /**
  * @module
  * `npm run build`: compiles the whole broker (CLI, main thread and worker entries) into one executable,
- * `dist/freshet`, with `bun build --compile`.
+ * `dist/freshet`, with `bun build --compile`, and bundles the client for Node and browsers into
+ * `dist/client/index.js` (the `default` export of `freshet/client`; Bun and Deno load the sources).
  *
  * Native addons are embedded by Bun only when they are required by a literal path. zstd-napi picks its
  * `.node` file through a computed path, so for the binary its loader is replaced with a literal require of
@@ -39,3 +40,15 @@ if (!result.success) {
   process.exit(1);
 }
 console.log(`built ${outfile}`);
+
+const client = await Bun.build({
+  entrypoints: [path.join(root, 'src/client/index.ts')],
+  outdir: path.join(path.dirname(outfile), 'client'),
+  target: 'browser',
+  format: 'esm',
+});
+if (!client.success) {
+  for (const log of client.logs) console.error(log);
+  process.exit(1);
+}
+console.log(`built ${path.join(path.dirname(outfile), 'client/index.js')}`);

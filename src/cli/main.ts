@@ -217,14 +217,15 @@ export async function runProcess(argv: string[] = process.argv.slice(2)): Promis
     // No stdin (closed descriptor): nothing to size.
   }
   const controller = new AbortController();
-  const isBroker = argv[0] === 'broker';
   const onSignal = () => {
-    // A second Ctrl-C, or one while nothing listens for it, ends the process at once.
+    // A second Ctrl-C ends the process at once.
     if (controller.signal.aborted) process.exit(130);
     controller.abort();
   };
-  // The broker installs its own handlers for a graceful shutdown.
-  if (!isBroker) {
+  // produce and consume stop cleanly on the first Ctrl-C (see io.signal); other commands are short and keep
+  // the default (exit at once), and the broker installs its own handlers for a graceful shutdown.
+  const [command] = words(argv);
+  if (command === 'produce' || command === 'consume') {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   }

@@ -3,7 +3,8 @@
  * `freshet produce <topic>`: one record per stdin line (split on `\n`, a trailing `\r` dropped, bytes kept
  * as they are), optionally `key<sep>value` with `--key-separator`. Records are sent without awaiting each
  * one, so they batch; `Producer.ready()` paces reading to the producer's buffer. A progress line is drawn
- * on stderr when it is a terminal and the input takes a while.
+ * on stderr when it is a terminal and the input takes a while. Ctrl-C stops reading, sends what was read,
+ * and exits with status 130.
  */
 import { type Acks, FreshetError, type HeaderInput, Producer } from '../client/index.ts';
 import type { Command } from './command.ts';
@@ -125,6 +126,7 @@ export const produce: Command = {
     let records = 0;
     let acknowledged = 0;
     let failure: unknown = null;
+    let interrupted = false;
 
     const sendLine = (line: Uint8Array) => {
       let key: Uint8Array | null = null;
@@ -162,7 +164,21 @@ export const produce: Command = {
 
     const splitter = new LineSplitter();
     try {
-      for await (const chunk of ctx.io.stdin) {
+      const chunks = ctx.io.stdin[Symbol.asyncIterator]();
+      const signal = ctx.io.signal;
+      // Ctrl-C stops reading; what was read is still sent before exiting.
+      const interrupt = new Promise<'interrupted'>((resolve) => {
+        if (signal?.aborted) resolve('interrupted');
+        signal?.addEventListener('abort', () => resolve('interrupted'), { once: true });
+      });
+      for (;;) {
+        const next = await Promise.race([chunks.next(), interrupt]);
+        if (next === 'interrupted') {
+          interrupted = true;
+          break;
+        }
+        if (next.done) break;
+        const chunk = next.value;
         const bytes = typeof chunk === 'string' ? textEncoder.encode(chunk) : chunk;
         readBytes += bytes.length;
         for (const line of splitter.push(bytes)) {
@@ -173,7 +189,7 @@ export const produce: Command = {
         if (failure !== null) break;
         progress.update(readBytes, records, acknowledged);
       }
-      const last = splitter.end();
+      const last = interrupted ? null : splitter.end();
       if (last !== null && failure === null) sendLine(last);
       await producer.close();
     } finally {
@@ -198,6 +214,6 @@ export const produce: Command = {
         `Produced ${acknowledged} ${noun} to '${topic}'${where ? ` (${where})` : ''}\n`,
       );
     }
-    return 0;
+    return interrupted ? 130 : 0;
   },
 };

@@ -5,13 +5,13 @@
  * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` (msgpack,
  * decoded records) from its fetch offset and parks the answer in the partition's buffer. While poll()
  * drains one answer the loop fetches the next (so the broker works while the application does), and
- * then waits: memory stays within two answers (`maxPartitionFetchBytes` each) per partition. `poll()` takes records from the buffers round-robin and waits up to `maxWaitMs` when all are
- * empty. `seek()` bumps the partition's epoch and aborts its fetch, so answers for an old position are
- * dropped. OFFSET_OUT_OF_RANGE resets the position per `autoOffsetReset`, or (with 'none') is thrown by
+ * then waits: memory stays within two answers (`maxPartitionFetchBytes` each) per partition. `poll()`
+ * takes records from the buffers round-robin and waits up to `maxWaitMs` when all are empty. `seek()`
+ * bumps the partition's epoch and aborts its fetch, so answers for an old position are dropped.
+ * OFFSET_OUT_OF_RANGE resets the position per `autoOffsetReset`, or (with 'none') is thrown by
  * the next poll and stalls the partition until `seek()`. Other errors are retried with backoff; poll
  * throws the ones that are not retriable, and retriable ones once `retries` attempts in a row failed.
  */
-
 import { offsetQuery } from './admin.ts';
 import { fromWireBytes } from './codec.ts';
 import { asFreshetError, closedError, FreshetError } from './errors.ts';

@@ -3,6 +3,16 @@
  * Freshet's TypeScript client (`freshet/client`): Admin, Producer and Consumer over the HTTP API v1, always
  * in msgpack. Needs only fetch, msgpackr, TextEncoder/TextDecoder and AbortController, so it runs unchanged
  * on Bun, Node 20+, Deno and in browsers.
+ *
+ * ```ts
+ * const producer = new Producer({ url: 'http://127.0.0.1:8080' });
+ * const { partition, offset } = await producer.send('orders', { key: 'user-1', value: '{"total":3}' });
+ * await producer.close();
+ *
+ * const consumer = new Consumer({ url: 'http://127.0.0.1:8080', autoOffsetReset: 'earliest' });
+ * consumer.assign([{ topic: 'orders', partition }]);
+ * for await (const record of consumer) console.log(record.offset, utf8(record.value));
+ * ```
  */
 
 export { Admin, type AdminOptions, type CreateTopicOptions } from './admin.ts';

@@ -126,42 +126,27 @@ class Reader {
   skip(): void {
     const b = this.byte();
     if (b <= 0x7f || b >= 0xe0 || b === 0xc0 || b === 0xc2 || b === 0xc3) return;
-    if ((b & 0xf0) === 0x80) return this.skipMany((b & 0x0f) * 2);
-    if ((b & 0xf0) === 0x90) return this.skipMany(b & 0x0f);
-    if ((b & 0xe0) === 0xa0) return this.advance(b & 0x1f);
-    const fixed = NUMBER_SIZES[b] ?? FIXEXT_SIZES[b];
-    if (fixed !== undefined) return this.advance(fixed);
-    switch (b) {
-      case 0xc4:
-      case 0xd9:
-        return this.advance(this.uint(1));
-      case 0xc5:
-      case 0xda:
-        return this.advance(this.uint(2));
-      case 0xc6:
-      case 0xdb:
-        return this.advance(this.uint(4));
-      case 0xc7:
-        return this.advance(this.uint(1) + 1);
-      case 0xc8:
-        return this.advance(this.uint(2) + 1);
-      case 0xc9:
-        return this.advance(this.uint(4) + 1);
-      case 0xdc:
-        return this.skipMany(this.uint(2));
-      case 0xdd:
-        return this.skipMany(this.uint(4));
-      case 0xde:
-        return this.skipMany(this.uint(2) * 2);
-      case 0xdf:
-        return this.skipMany(this.uint(4) * 2);
-      default:
-        throw new RangeError(`unknown msgpack type 0x${b.toString(16)}`);
-    }
-  }
-
-  private skipMany(n: number): void {
-    for (let i = 0; i < n; i++) this.skip();
+    // Either some bytes to step over, or some nested values (map entries count twice) to skip.
+    let bytes = 0;
+    let values = 0;
+    if ((b & 0xf0) === 0x80) values = (b & 0x0f) * 2;
+    else if ((b & 0xf0) === 0x90) values = b & 0x0f;
+    else if ((b & 0xe0) === 0xa0) bytes = b & 0x1f;
+    else if (NUMBER_SIZES[b] !== undefined) bytes = NUMBER_SIZES[b];
+    else if (FIXEXT_SIZES[b] !== undefined) bytes = FIXEXT_SIZES[b];
+    else if (b === 0xc4 || b === 0xd9) bytes = this.uint(1);
+    else if (b === 0xc5 || b === 0xda) bytes = this.uint(2);
+    else if (b === 0xc6 || b === 0xdb) bytes = this.uint(4);
+    else if (b === 0xc7) bytes = this.uint(1) + 1;
+    else if (b === 0xc8) bytes = this.uint(2) + 1;
+    else if (b === 0xc9) bytes = this.uint(4) + 1;
+    else if (b === 0xdc) values = this.uint(2);
+    else if (b === 0xdd) values = this.uint(4);
+    else if (b === 0xde) values = this.uint(2) * 2;
+    else if (b === 0xdf) values = this.uint(4) * 2;
+    else throw new RangeError(`unknown msgpack type 0x${b.toString(16)}`);
+    this.advance(bytes);
+    for (let i = 0; i < values; i++) this.skip();
   }
 
   private advance(n: number): void {

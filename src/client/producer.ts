@@ -183,16 +183,15 @@ export class Producer {
 
   private sendOne(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
     if (this.closing) return Promise.reject(closedError('producer'));
-    let prepared: PendingRecord;
+    let pending: PendingRecord;
     try {
-      prepared = prepare(topic, record);
+      pending = prepare(topic, record);
     } catch (err) {
       return Promise.reject(asFreshetError(err));
     }
-    const { size } = prepared;
+    const { size } = pending;
     const generation = this.generation;
     this.unsettled.set(generation, (this.unsettled.get(generation) ?? 0) + 1);
-    const pending = prepared as PendingRecord;
     const promise = new Promise<RecordMetadata>((resolve, reject) => {
       pending.resolve = (metadata) => {
         this.settle(size, generation);

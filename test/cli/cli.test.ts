@@ -216,6 +216,25 @@ describe('freshet produce and consume', () => {
   });
 });
 
+describe('freshet produce interrupted', () => {
+  it('sends what was read when Ctrl-C stops an open stdin, and exits 130', async () => {
+    const topic = topicName('interrupt');
+    const child = spawn(BUN, ['src/cli/main.ts', 'produce', topic, '--url', broker.url], { cwd: REPO_ROOT });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    child.stdin.write('typed\nlines\npartial');
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toContain('Produced 2 records');
+    child.stdin.destroy();
+    expect(freshet(['consume', topic]).stdout).toBe('typed\nlines\n');
+  });
+});
+
 describe('freshet usage', () => {
   it('prints help for every command with exit status 0', () => {
     const top = freshet(['--help'], { url: false });

@@ -6,9 +6,9 @@
  */
 import { Admin, Consumer, Producer, utf8 } from '../../src/client/index.ts';
 
-declare const Bun: unknown;
-const deno = (globalThis as { Deno?: { args: string[]; version: { deno: string } } }).Deno;
-const runtime = typeof Bun !== 'undefined' ? 'bun' : deno !== undefined ? 'deno' : 'node';
+const runtimes = globalThis as { Bun?: unknown; Deno?: { args: string[] } };
+const deno = runtimes.Deno;
+const runtime = runtimes.Bun !== undefined ? 'bun' : deno !== undefined ? 'deno' : 'node';
 const [url, topic] = deno?.args ?? process.argv.slice(2);
 if (url === undefined || topic === undefined) throw new Error('usage: smoke-script.ts <broker-url> <topic>');
 
