@@ -4,9 +4,9 @@
  * `dist/freshet`, with `bun build --compile`, and bundles the client for Node and browsers into
  * `dist/client/index.js` (the `default` export of `freshet/client`; Bun and Deno load the sources).
  *
- * Native addons are embedded by Bun only when they are required by a literal path. zstd-napi picks its
- * `.node` file through a computed path, so for the binary its loader is replaced with a literal require of
- * the same file (the addon itself is unchanged).
+ * Native addons are embedded by Bun only when they are required by a literal path (see
+ * src/records/sse4-crc32-binding.cjs). zstd-napi is not needed in the binary: Bun has zstd in `node:zlib`,
+ * which compression.ts prefers, so its loader (a computed path Bun cannot follow) is replaced by a stub.
  */
 import path from 'node:path';
 import type { BunPlugin } from 'bun';
@@ -17,8 +17,9 @@ const outfile = process.argv[2] ?? path.join(root, 'dist', 'freshet');
 const literalNativeRequires: BunPlugin = {
   name: 'literal-native-requires',
   setup(build) {
-    build.onLoad({ filter: /zstd-napi[\\/]binding\.js$/ }, (args) => ({
-      contents: `module.exports = require(${JSON.stringify(path.join(path.dirname(args.path), 'build/Release/binding.node'))});`,
+    build.onLoad({ filter: /zstd-napi[\\/]binding\.js$/ }, () => ({
+      contents:
+        "module.exports = new Proxy({}, { get() { throw new Error('zstd-napi is not part of the binary: Bun has zstd in node:zlib'); } });",
       loader: 'js',
     }));
   },

@@ -17,13 +17,11 @@
  * cannot expand into gigabytes (a decompression bomb): snappy and zstd read the sizes their headers
  * declare, gzip stops zlib at the limit, lz4 bounds each block from its compressed size.
  */
-import { gunzipSync, gzipSync } from 'node:zlib';
+import zlib, { gunzipSync, gzipSync } from 'node:zlib';
 import { compressFrameSync, decompressFrameSync, uncompressSync as lz4UncompressBlock } from 'lz4-napi';
 import { compressSync as snappyCompress, uncompressSync as snappyUncompress } from 'snappy';
-import { Compressor as ZstdCompressor } from 'zstd-napi';
-import zstdBinding from 'zstd-napi/binding.js';
-import { BrokerError } from '../shared/errors.ts';
 import { CompressionType } from './batch-header.ts';
+import { corrupt, messageOf, tooLarge, unsupported } from './compression-errors.ts';
 import { useCompression } from './record-batch.ts';
 import { readUnsignedVarint } from './varint.ts';
 
@@ -33,31 +31,6 @@ export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
 /** Kafka's default levels (gzip: zlib's default 6, zstd: 3); lz4-napi and snappy have no levels. */
 const GZIP_DEFAULT_LEVEL = 6;
 const ZSTD_DEFAULT_LEVEL = 3;
-
-const CODEC_NAMES = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const;
-
-function codecName(type: number): string {
-  return CODEC_NAMES[type] ?? `codec ${type}`;
-}
-
-function unsupported(type: number): BrokerError {
-  return new BrokerError('UNSUPPORTED_COMPRESSION_TYPE', `unsupported compression type ${type}`);
-}
-
-function corrupt(type: CompressionType, reason: string, cause?: unknown): BrokerError {
-  return new BrokerError('CORRUPT_MESSAGE', `${codecName(type)} data is corrupt: ${reason}`, { cause });
-}
-
-function tooLarge(type: CompressionType, maxBytes: number): BrokerError {
-  return new BrokerError(
-    'CORRUPT_MESSAGE',
-    `${codecName(type)} data decompresses to more than the ${maxBytes}-byte limit`,
-  );
-}
-
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 /** A Buffer view of `data`, sharing its memory (the napi bindings insist on Buffers). */
 function asBuffer(data: Uint8Array): Buffer {
@@ -79,7 +52,7 @@ export function compress(type: CompressionType, data: Uint8Array, level?: number
     case CompressionType.Lz4:
       return compressFrameSync(asBuffer(data));
     case CompressionType.Zstd:
-      return zstdCompressor(level ?? ZSTD_DEFAULT_LEVEL).compress(data);
+      return zstd.compress(data, level ?? ZSTD_DEFAULT_LEVEL);
     default:
       throw unsupported(type);
   }
@@ -104,7 +77,7 @@ export function decompress(
     case CompressionType.Lz4:
       return unlz4(data, maxBytes);
     case CompressionType.Zstd:
-      return unzstd(data, maxBytes);
+      return zstd.decompress(data, maxBytes);
     default:
       throw unsupported(type);
   }
@@ -317,75 +290,29 @@ function unlz4Bounded(data: Uint8Array, maxBytes: number): Uint8Array {
 
 // ---------------------------------------------------------------------------------------------- zstd
 
-const zstdCompressors = new Map<number, ZstdCompressor>();
-
-function zstdCompressor(level: number): ZstdCompressor {
-  let compressor = zstdCompressors.get(level);
-  if (!compressor) {
-    compressor = new ZstdCompressor();
-    compressor.setParameters({ compressionLevel: level });
-    zstdCompressors.set(level, compressor);
-  }
-  return compressor;
+export interface ZstdCodec {
+  compress(data: Uint8Array, level: number): Uint8Array;
+  decompress(data: Uint8Array, maxBytes: number): Uint8Array;
 }
 
-let zstdContext: InstanceType<typeof zstdBinding.DCtx> | null = null;
-const ZSTD_CHUNK = 128 * 1024;
-
-/** Sum of the frames' declared content sizes, or -1 when a frame does not declare one. */
-function zstdContentSize(data: Uint8Array): number {
-  let total = 0;
-  let frame = data;
-  while (frame.length > 0) {
-    const size = zstdBinding.getFrameContentSize(frame);
-    if (size === null) return -1;
-    total += size;
-    frame = frame.subarray(zstdBinding.findFrameCompressedSize(frame));
-  }
-  return total;
-}
-
-function unzstd(data: Uint8Array, maxBytes: number): Uint8Array {
-  zstdContext ??= new zstdBinding.DCtx();
-  const dctx = zstdContext;
-  try {
-    dctx.reset(zstdBinding.ResetDirective.sessionOnly);
-    const declared = zstdContentSize(data);
-    if (declared > maxBytes) throw tooLarge(CompressionType.Zstd, maxBytes);
-    if (declared >= 0) {
-      // Sizes are declared: allocate once. zstd fails if a frame holds more than it declared.
-      const out = Buffer.allocUnsafe(declared);
-      const written = dctx.decompress(out, data);
-      if (written !== declared) throw corrupt(CompressionType.Zstd, `${written} bytes, ${declared} declared`);
-      return out;
+/** zstd of `node:zlib` (Bun; Node 22.15+), bounded like gunzip by maxOutputLength. */
+const zlibZstd: ZstdCodec = {
+  compress: (data, level) =>
+    zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: level } }),
+  decompress(data, maxBytes) {
+    try {
+      return zlib.zstdDecompressSync(data, { maxOutputLength: Math.max(1, maxBytes) });
+    } catch (err) {
+      if ((err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+        throw tooLarge(CompressionType.Zstd, maxBytes);
+      throw corrupt(CompressionType.Zstd, messageOf(err), err);
     }
-    return unzstdStreaming(dctx, data, maxBytes);
-  } catch (err) {
-    if (err instanceof BrokerError) throw err;
-    throw corrupt(CompressionType.Zstd, messageOf(err), err);
-  }
-}
+  },
+};
 
-/** Sizes not declared (streamed frames): decompress in chunks, never past `maxBytes` + 1 chunk byte. */
-function unzstdStreaming(dctx: InstanceType<typeof zstdBinding.DCtx>, data: Uint8Array, maxBytes: number) {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  let input = data;
-  for (;;) {
-    // One byte past the limit tells "exactly at the limit" from "beyond it".
-    const chunk = Buffer.allocUnsafe(Math.min(Math.max(ZSTD_CHUNK, input.length * 2), maxBytes - total + 1));
-    const [remaining, produced, consumed] = dctx.decompressStream(chunk, input);
-    input = input.subarray(consumed);
-    total += produced;
-    if (total > maxBytes) throw tooLarge(CompressionType.Zstd, maxBytes);
-    if (produced > 0) chunks.push(chunk.subarray(0, produced));
-    if (input.length === 0 && remaining === 0) break;
-    if (produced === 0 && consumed === 0) throw corrupt(CompressionType.Zstd, 'decoder made no progress');
-    if (input.length === 0 && produced < chunk.length) {
-      throw corrupt(CompressionType.Zstd, 'frame truncated');
-    }
-  }
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, total);
-}
+const zstd: ZstdCodec =
+  typeof zlib.zstdCompressSync === 'function'
+    ? zlibZstd
+    : (await import('./zstd-napi-codec.ts')).zstdNapiCodec;
 
 useCompression({ compress, decompress });
