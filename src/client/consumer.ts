@@ -2,9 +2,12 @@
  * @module
  * `Consumer`: reads assigned partitions (no groups: the caller says which partitions and where to start).
  *
- * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` (msgpack,
- * decoded records) from its fetch offset and parks the answer in the partition's buffer. While poll()
- * drains one answer the loop fetches the next (so the broker works while the application does), and
+ * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` from its fetch
+ * offset for raw RecordBatch v2 bytes (`Accept: application/vnd.kafka.recordbatch`), decodes them here
+ * (keys, values and header values are views into the answer's bytes, not copies) and parks the records in
+ * the partition's buffer. A compressed batch cannot be decoded here (the client carries no codecs): that
+ * range is fetched again decoded by the broker (msgpack). CRCs are not checked unless `checkCrcs`. While
+ * poll() drains one answer the loop fetches the next (so the broker works while the application does), and
  * then waits: memory stays within two answers (`maxPartitionFetchBytes` each) per partition. `poll()`
  * takes records from the buffers round-robin and waits up to `maxWaitMs` when all are empty. `seek()`
  * bumps the partition's epoch and aborts its fetch, so answers for an old position are dropped.
@@ -12,8 +15,17 @@
  * the next poll and stalls the partition until `seek()`. Other errors are retried with backoff; poll
  * throws the ones that are not retriable, and retriable ones once `retries` attempts in a row failed.
  */
+import {
+  BATCH_HEADER_SIZE,
+  batchSizeAt,
+  CompressionType,
+  compressionOf,
+  lastOffsetOf,
+  readBatchHeader,
+} from '../records/batch-header.ts';
+import { decodeRecordBatch } from '../records/record-batch.ts';
 import { offsetQuery } from './admin.ts';
-import { fromWireBytes } from './codec.ts';
+import { fromWireBytes, MSGPACK, RECORD_BATCH } from './codec.ts';
 import { asFreshetError, closedError, FreshetError } from './errors.ts';
 import {
   backoffMs,
@@ -44,6 +56,12 @@ export interface ConsumerOptions extends HttpOptions, Partial<RetryPolicy> {
   maxPollRecords?: number;
   /** How long each step of the async iterator waits before checking for close(); default 1000 ms. */
   iteratorWaitMs?: number;
+  /**
+   * Check the CRC-32C of every fetched batch; default false. The broker checked every batch's CRC when it
+   * was appended, so this only catches damage after that (on disk, or in transit where TCP's own checksum
+   * missed it), at the cost of a pass over every byte fetched.
+   */
+  checkCrcs?: boolean;
 }
 
 export interface TopicPartitionOffset {
@@ -60,9 +78,20 @@ export interface PollOptions {
 }
 
 const MAX_QUEUED_ERRORS = 16;
+/** Raw batches; an error answer then comes in msgpack. */
+const RAW_ACCEPT = `${RECORD_BATCH}, ${MSGPACK}`;
 
+interface WireRecord {
+  offset: number;
+  timestamp: number;
+  key: unknown;
+  value: unknown;
+  headers?: unknown;
+}
+
+/** A decoded fetch answer (msgpack). */
 interface FetchAnswer {
-  records?: Array<{ offset: number; timestamp: number; key: unknown; value: unknown; headers?: unknown }>;
+  records?: WireRecord[];
   nextOffset: number;
   highWatermark: number;
   logStartOffset: number;
@@ -100,6 +129,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private readonly maxPartitionFetchBytes: number;
   private readonly maxPollRecords: number;
   private readonly iteratorWaitMs: number;
+  private readonly checkCrcs: boolean;
   private readonly retry: RetryPolicy;
   private readonly fetchers = new Map<string, PartitionFetcher>();
   private readonly loops = new Set<Promise<void>>();
@@ -116,6 +146,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     this.maxPartitionFetchBytes = options.maxPartitionFetchBytes ?? 1024 * 1024;
     this.maxPollRecords = options.maxPollRecords ?? 500;
     this.iteratorWaitMs = options.iteratorWaitMs ?? 1000;
+    this.checkCrcs = options.checkCrcs ?? false;
     this.retry = {
       retries: options.retries ?? DEFAULT_RETRY_POLICY.retries,
       retryBackoffMs: options.retryBackoffMs ?? DEFAULT_RETRY_POLICY.retryBackoffMs,
@@ -384,48 +415,103 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     fetcher.fetchOffset = answer.offset;
   }
 
+  /** Fetches raw batches from the partition's fetch offset and decodes them into the buffer. */
   private async fetchOnce(fetcher: PartitionFetcher, epoch: number, signal: AbortSignal): Promise<void> {
     const offset = fetcher.fetchOffset!;
-    const answer = await this.http.request<FetchAnswer>(
-      'GET',
-      `${topicPath(fetcher.topic)}/partitions/${fetcher.partition}/records`,
-      {
-        query: {
-          offset,
-          maxBytes: this.maxPartitionFetchBytes,
-          maxWaitMs: this.fetchMaxWaitMs,
-          minBytes: this.fetchMinBytes,
-        },
-        timeoutMs: this.fetchMaxWaitMs + this.http.requestTimeoutMs,
-        signal,
+    const { body, headers } = await this.http.exchange('GET', recordsPath(fetcher), {
+      query: {
+        offset,
+        maxBytes: this.maxPartitionFetchBytes,
+        maxWaitMs: this.fetchMaxWaitMs,
+        minBytes: this.fetchMinBytes,
       },
-    );
+      accept: RAW_ACCEPT,
+      timeoutMs: this.fetchMaxWaitMs + this.http.requestTimeoutMs,
+      signal,
+    });
     if (fetcher.epoch !== epoch) return;
+    const { topic, partition } = fetcher;
+    const verifyCrc = this.checkCrcs;
     const records: ConsumerRecord[] = [];
-    for (const raw of answer.records ?? []) {
-      // A batch-aligned answer may start before the offset asked for.
-      if (raw.offset < offset) continue;
-      records.push({
-        topic: fetcher.topic,
-        partition: fetcher.partition,
-        offset: raw.offset,
-        timestamp: raw.timestamp,
-        key: fromWireBytes(raw.key),
-        value: fromWireBytes(raw.value),
-        headers: Array.isArray(raw.headers)
-          ? raw.headers.map((h: { key: unknown; value: unknown }) => ({
-              key: String(h.key),
-              value: fromWireBytes(h.value),
-            }))
-          : [],
-      });
+    /** The offset after the last batch taken from the answer. */
+    let end = offset;
+    let pos = 0;
+    let complete = true;
+    while (pos < body.length) {
+      const size = batchSizeAt(body, pos);
+      if (size < BATCH_HEADER_SIZE || size > body.length - pos) {
+        // The broker sends whole batches; anything else is damage, and reading on would skip records.
+        if (pos === 0)
+          throw new FreshetError('CORRUPT_MESSAGE', `${topic}/${partition}@${offset}: a truncated batch`);
+        complete = false;
+        break;
+      }
+      const header = readBatchHeader(body, pos);
+      if (compressionOf(header.attributes) !== CompressionType.None) {
+        const run = compressedRun(body, pos);
+        const from = Math.max(offset, header.baseOffset);
+        const answer = await this.fetchDecoded(fetcher, from, run.bytes, signal);
+        if (fetcher.epoch !== epoch) return;
+        for (const raw of answer.records ?? []) {
+          if (raw.offset >= from && raw.offset < run.nextOffset) records.push(fromWire(fetcher, raw));
+        }
+        if (answer.nextOffset < run.nextOffset) {
+          // Fewer than the raw answer held (retention, a smaller limit): go on from where it stopped.
+          end = Math.max(end, answer.nextOffset);
+          complete = false;
+          break;
+        }
+        end = Math.max(end, run.nextOffset);
+        pos = run.end;
+        continue;
+      }
+      const batch = decodeRecordBatch(body, pos, { verifyCrc });
+      for (const record of batch.records) {
+        // A batch-aligned answer may start before the offset asked for.
+        if (record.offset < offset) continue;
+        records.push({
+          topic,
+          partition,
+          offset: record.offset,
+          timestamp: record.timestamp,
+          key: record.key,
+          value: record.value,
+          headers: record.headers,
+        });
+      }
+      end = Math.max(end, lastOffsetOf(header) + 1);
+      pos += size;
     }
-    const last = records.at(-1);
-    fetcher.fetchOffset = Math.max(
-      answer.nextOffset ?? offset,
-      last === undefined ? offset : last.offset + 1,
-    );
-    fetcher.highWatermark = answer.highWatermark;
+    if (end === offset && records.length === 0 && body.length > 0) {
+      // Batches that all end before the offset asked for: fetching again would get the same answer.
+      throw new FreshetError(
+        'CORRUPT_MESSAGE',
+        `${topic}/${partition}@${offset}: the answer holds no record at or after it`,
+      );
+    }
+    const nextOffset = Number(headers.get('freshet-next-offset') ?? Number.NaN);
+    // The broker may skip past a gap (compaction, retention) beyond the last batch it sent.
+    fetcher.fetchOffset = complete && Number.isSafeInteger(nextOffset) ? Math.max(nextOffset, end) : end;
+    const highWatermark = Number(headers.get('freshet-high-watermark') ?? Number.NaN);
+    if (Number.isSafeInteger(highWatermark)) fetcher.highWatermark = highWatermark;
+    this.deliver(fetcher, records);
+  }
+
+  /** The broker's decoded records from `offset`, for batches this client cannot decode (compressed). */
+  private async fetchDecoded(
+    fetcher: PartitionFetcher,
+    offset: number,
+    maxBytes: number,
+    signal: AbortSignal,
+  ): Promise<FetchAnswer> {
+    return this.http.request<FetchAnswer>('GET', recordsPath(fetcher), {
+      query: { offset, maxBytes: Math.max(1, maxBytes), maxWaitMs: 0 },
+      signal,
+    });
+  }
+
+  /** Puts fetched records in the buffer, or aside as the next answer while the buffer drains. */
+  private deliver(fetcher: PartitionFetcher, records: ConsumerRecord[]): void {
     const draining = fetcher.head < fetcher.buffer.length;
     if (records.length === 0) {
       if (!draining) fetcher.position = fetcher.fetchOffset;
@@ -460,6 +546,46 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (!err.retriable || fetcher.failures === this.retry.retries + 1) this.fail(fetcher, err);
     await sleep(backoffMs(Math.min(fetcher.failures - 1, 10), this.retry, err), signal);
   }
+}
+
+function recordsPath(fetcher: PartitionFetcher): string {
+  return `${topicPath(fetcher.topic)}/partitions/${fetcher.partition}/records`;
+}
+
+/**
+ * The run of compressed batches starting at `pos`: where it ends in `body`, its bytes, and the offset
+ * after its last batch.
+ */
+function compressedRun(body: Uint8Array, pos: number): { end: number; bytes: number; nextOffset: number } {
+  let end = pos;
+  let nextOffset = 0;
+  while (end < body.length) {
+    const size = batchSizeAt(body, end);
+    if (size < BATCH_HEADER_SIZE || size > body.length - end) break;
+    const header = readBatchHeader(body, end);
+    if (compressionOf(header.attributes) === CompressionType.None) break;
+    nextOffset = lastOffsetOf(header) + 1;
+    end += size;
+  }
+  return { end, bytes: end - pos, nextOffset };
+}
+
+/** A record of a decoded (msgpack) fetch answer. */
+function fromWire(fetcher: PartitionFetcher, raw: WireRecord): ConsumerRecord {
+  return {
+    topic: fetcher.topic,
+    partition: fetcher.partition,
+    offset: raw.offset,
+    timestamp: raw.timestamp,
+    key: fromWireBytes(raw.key),
+    value: fromWireBytes(raw.value),
+    headers: Array.isArray(raw.headers)
+      ? raw.headers.map((h: { key: unknown; value: unknown }) => ({
+          key: String(h.key),
+          value: fromWireBytes(h.value),
+        }))
+      : [],
+  };
 }
 
 function keyOf(topic: string, partition: number): string {

@@ -30,8 +30,16 @@ export interface RequestOptions {
   /** Overrides the client's requestTimeoutMs (a long-poll passes its wait plus a margin). */
   timeoutMs?: number;
   signal?: AbortSignal;
-  /** Resolve to the raw body bytes of a successful answer instead of decoding it. */
+  /** Resolve to the raw body bytes of a successful answer instead of decoding it (see also `exchange`). */
   rawResponse?: boolean;
+  /** The Accept header; default msgpack. */
+  accept?: string;
+}
+
+/** A successful answer as it came: the body bytes and the response headers. */
+export interface RawAnswer {
+  body: Uint8Array;
+  headers: Headers;
 }
 
 /** One broker's HTTP API. Share it between an Admin, Producers and Consumers: it holds no connection state. */
@@ -52,7 +60,16 @@ export class HttpClient {
 
   /** Sends one request; resolves to the decoded body (undefined for 204), rejects with a FreshetError. */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const headers: Record<string, string> = { ...this.headers, accept: MSGPACK };
+    const { body, headers } = await this.exchange(method, path, options);
+    return (options.rawResponse ? body : decodeBody(headers, body)) as T;
+  }
+
+  /**
+   * Sends one request; resolves to the body bytes and headers of a successful answer without decoding
+   * (raw batches, or an answer the caller reads itself), rejects with a FreshetError.
+   */
+  async exchange(method: string, path: string, options: RequestOptions = {}): Promise<RawAnswer> {
+    const headers: Record<string, string> = { ...this.headers, accept: options.accept ?? MSGPACK };
     let body: Uint8Array | undefined;
     if (options.rawBody !== undefined) {
       body = options.rawBody;
@@ -94,7 +111,7 @@ export class HttpClient {
         throw new FreshetError('NETWORK_EXCEPTION', `${method} ${url}: ${message}`, { cause: err });
       }
       if (!response.ok) throw errorFromResponse(response, bytes, method, path);
-      return (options.rawResponse ? bytes : decodeBody(response, bytes)) as T;
+      return { body: bytes, headers: response.headers };
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
@@ -111,9 +128,9 @@ function queryString(query: RequestOptions['query']): string {
   return parts.length === 0 ? '' : `?${parts.join('&')}`;
 }
 
-function decodeBody(response: Response, bytes: Uint8Array): unknown {
+function decodeBody(headers: Headers, bytes: Uint8Array): unknown {
   if (bytes.length === 0) return undefined;
-  const type = response.headers.get('content-type') ?? '';
+  const type = headers.get('content-type') ?? '';
   if (type.includes('json')) return JSON.parse(new TextDecoder().decode(bytes));
   if (type.startsWith('text/')) return new TextDecoder().decode(bytes);
   return unpack(bytes);
@@ -136,7 +153,9 @@ function errorFromResponse(
   let code = CODE_BY_STATUS[response.status] ?? 'UNKNOWN_SERVER_ERROR';
   let message = `${method} ${path}: HTTP ${response.status} ${response.statusText}`.trim();
   try {
-    const body = decodeBody(response, bytes) as { error?: { code?: unknown; message?: unknown } } | undefined;
+    const body = decodeBody(response.headers, bytes) as
+      | { error?: { code?: unknown; message?: unknown } }
+      | undefined;
     if (typeof body?.error?.code === 'string') code = body.error.code;
     if (typeof body?.error?.message === 'string') message = body.error.message;
   } catch {

@@ -30,6 +30,7 @@ export {
   DEFAULT_URL,
   HttpClient,
   type HttpOptions,
+  type RawAnswer,
   type RequestOptions,
   type RetryHooks,
   type RetryPolicy,

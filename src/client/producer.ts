@@ -8,7 +8,14 @@
  * joins its partition's queue: the explicit partition, else murmur2 of the key (the broker's and Java's
  * partitioner), else the topic's sticky partition, which moves to another random partition each time a
  * batch for it is sealed. A queue seals a batch when it holds `batchBytes` or its oldest record has waited
- * `lingerMs`, and keeps one request in flight, so retries never reorder a partition.
+ * `lingerMs`, and keeps one request in flight, so retries never reorder a partition. While that request is
+ * out, the queue seals and encodes its next batch, so the next request leaves as soon as the answer comes
+ * (before the answered records are settled): client and broker work at the same time instead of in turn.
+ *
+ * A batch is sent with `?answer=range`: the broker answers its offset range, and the records' offsets are
+ * counted from its base offset here (a result per record cost the broker more than the append). Records
+ * settle a batch at a time: their promises resolve in one pass, and the buffer space and flush accounting
+ * are updated once per batch.
  *
  * Auto-creation: when describeTopic answers UNKNOWN_TOPIC_OR_PARTITION, the first records (up to
  * `batchBytes`) go through the `{records}` endpoint, where the broker creates the topic if its
@@ -18,7 +25,7 @@
  */
 import { partitionForKey } from '../records/murmur2.ts';
 import { encodeRecordBatch, type RecordInput } from '../records/record-batch.ts';
-import { RECORD_BATCH, toBytes, toHeaders, unpack } from './codec.ts';
+import { RECORD_BATCH, toBytes, toHeaders } from './codec.ts';
 import { asFreshetError, closedError, FreshetError } from './errors.ts';
 import {
   DEFAULT_RETRY_POLICY,
@@ -28,7 +35,6 @@ import {
   topicPath,
   withRetries,
 } from './http.ts';
-import { readProduceRange } from './produce-answer.ts';
 import type { Acks, ProducerRecord, RecordMetadata, TopicDescription } from './types.ts';
 
 export interface ProducerOptions extends HttpOptions, Partial<RetryPolicy> {
@@ -49,14 +55,35 @@ export interface ProducerOptions extends HttpOptions, Partial<RetryPolicy> {
 /** Bytes a record is charged beyond its key, value and headers: lengths, deltas, the batch header's share. */
 const RECORD_OVERHEAD = 24;
 
-interface PendingRecord {
+/** The records sent before one flush() call: it resolves once `unsettled` and all older ones are 0. */
+interface Generation {
+  id: number;
+  unsettled: number;
+}
+
+/** The promise of a send() of several records: it resolves when all have landed, or rejects with the first failure. */
+interface SendGroup {
+  results: RecordMetadata[];
+  left: number;
+  resolve(metadata: RecordMetadata[]): void;
+  reject(err: FreshetError): void;
+  failed: boolean;
+}
+
+/** A record on its way, itself the RecordInput its batch is encoded from (one object per record). */
+interface PendingRecord extends RecordInput {
+  key: Uint8Array | null;
+  timestamp: number;
   topic: string;
-  input: RecordInput;
   partition: number | undefined;
   size: number;
   enqueuedAt: number;
-  resolve(metadata: RecordMetadata): void;
-  reject(err: FreshetError): void;
+  generation: Generation;
+  /** A record sent alone has its own promise; one of several has a slot in their group. */
+  resolve: ((metadata: RecordMetadata) => void) | null;
+  reject: ((err: FreshetError) => void) | null;
+  group: SendGroup | null;
+  index: number;
 }
 
 interface TopicState {
@@ -72,17 +99,35 @@ interface TopicState {
   queues: Map<number, PartitionQueue>;
 }
 
+/** A batch sealed and encoded, waiting for its partition's request in flight to be answered. */
+interface SealedBatch {
+  records: PendingRecord[];
+  body: Uint8Array;
+}
+
 interface PartitionQueue {
   topic: TopicState;
   partition: number;
+  /** Records not yet sealed into a batch, in send order. */
   records: PendingRecord[];
   bytes: number;
+  /** Sealed while a request was in flight; sent as soon as that one is answered. */
+  next: SealedBatch | null;
   inFlight: boolean;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
+/** `{results}` of the `{records}` endpoint (auto-creation), or of an old broker that ignores `answer=range`. */
 interface ProduceAnswer {
   results?: Array<{ partition: number; offset: number }>;
+}
+
+/** A raw-batch produce answered with `?answer=range`; `{}` with acks=0. */
+interface RangeAnswer extends ProduceAnswer {
+  partition?: number;
+  baseOffset?: number;
+  lastOffset?: number;
+  count?: number;
 }
 
 export class Producer {
@@ -94,10 +139,11 @@ export class Producer {
   private readonly metadataMaxAgeMs: number;
   private readonly retry: RetryPolicy;
   private readonly topics = new Map<string, TopicState>();
-  /** Unsettled records per flush generation: a flush waits for its generation and the older ones. */
-  private readonly unsettled = new Map<number, number>();
-  private generation = 0;
-  private flushWaiters: Array<{ generation: number; resolve: () => void }> = [];
+  /** The generation records sent now join; flush() starts the next one. */
+  private current: Generation = { id: 0, unsettled: 0 };
+  /** Generations closed by flush() with records still unsettled, oldest first. */
+  private older: Generation[] = [];
+  private flushWaiters: Array<{ generation: Generation; resolve: () => void }> = [];
   /** Records whose send() is waiting for buffer space, in send order. */
   private readonly blocked: PendingRecord[] = [];
   private readyWaiters: Array<() => void> = [];
@@ -149,14 +195,27 @@ export class Producer {
     topic: string,
     records: ProducerRecord | ProducerRecord[],
   ): Promise<RecordMetadata | RecordMetadata[]> {
-    if (Array.isArray(records)) return Promise.all(records.map((record) => this.sendOne(topic, record)));
-    return this.sendOne(topic, records);
+    if (Array.isArray(records)) return this.sendMany(topic, records);
+    if (this.closing) return Promise.reject(closedError('producer'));
+    let pending: PendingRecord;
+    try {
+      pending = prepare(topic, records, this.current);
+    } catch (err) {
+      return Promise.reject(asFreshetError(err));
+    }
+    return new Promise<RecordMetadata>((resolve, reject) => {
+      pending.resolve = resolve;
+      pending.reject = reject;
+      this.enqueue(pending);
+    });
   }
 
   /** Sends everything queued now, without waiting for lingerMs, and resolves when all of it is settled. */
   async flush(): Promise<void> {
     // Records sent from now on belong to the next generation: this flush does not wait for them.
-    const generation = this.generation++;
+    const generation = this.current;
+    this.current = { id: generation.id + 1, unsettled: 0 };
+    if (generation.unsettled > 0) this.older.push(generation);
     this.flushing++;
     try {
       for (const state of this.topics.values()) {
@@ -181,31 +240,39 @@ export class Producer {
     return this.closed;
   }
 
-  private sendOne(topic: string, record: ProducerRecord): Promise<RecordMetadata> {
+  /** One promise for all the records: each is queued as send() of one would be, in order. */
+  private sendMany(topic: string, records: ProducerRecord[]): Promise<RecordMetadata[]> {
+    if (records.length === 0) return Promise.resolve([]);
     if (this.closing) return Promise.reject(closedError('producer'));
-    let pending: PendingRecord;
-    try {
-      pending = prepare(topic, record);
-    } catch (err) {
-      return Promise.reject(asFreshetError(err));
-    }
-    const { size } = pending;
-    const generation = this.generation;
-    this.unsettled.set(generation, (this.unsettled.get(generation) ?? 0) + 1);
-    const promise = new Promise<RecordMetadata>((resolve, reject) => {
-      pending.resolve = (metadata) => {
-        this.settle(size, generation);
-        resolve(metadata);
+    return new Promise<RecordMetadata[]>((resolve, reject) => {
+      const group: SendGroup = {
+        results: new Array(records.length),
+        left: records.length,
+        resolve,
+        reject,
+        failed: false,
       };
-      pending.reject = (err) => {
-        this.settle(size, generation);
-        reject(err);
-      };
+      for (let i = 0; i < records.length; i++) {
+        let pending: PendingRecord;
+        try {
+          pending = prepare(topic, records[i]!, this.current);
+        } catch (err) {
+          // The others still go out, as they would with one send() each.
+          failGroup(group, asFreshetError(err));
+          continue;
+        }
+        pending.group = group;
+        pending.index = i;
+        this.enqueue(pending);
+      }
     });
-    const full = this.buffered > 0 && this.buffered + size > this.maxBufferedBytes;
+  }
+
+  private enqueue(pending: PendingRecord): void {
+    pending.generation.unsettled++;
+    const full = this.buffered > 0 && this.buffered + pending.size > this.maxBufferedBytes;
     if (this.blocked.length > 0 || full) this.blocked.push(pending);
     else this.admit(pending);
-    return promise;
   }
 
   private admit(pending: PendingRecord): void {
@@ -227,23 +294,54 @@ export class Producer {
     this.route(state, pending, false);
   }
 
-  private settledUpTo(generation: number): boolean {
-    for (const pending of this.unsettled.keys()) if (pending <= generation) return false;
+  private settledUpTo(generation: Generation): boolean {
+    if (generation.unsettled > 0) return false;
+    for (const older of this.older) {
+      if (older.id > generation.id) break;
+      if (older.unsettled > 0) return false;
+    }
     return true;
   }
 
-  private settle(size: number, generation: number): void {
-    const left = this.unsettled.get(generation)! - 1;
-    if (left > 0) this.unsettled.set(generation, left);
-    else {
-      this.unsettled.delete(generation);
-      if (this.flushWaiters.length > 0) {
-        const waiting = this.flushWaiters;
-        this.flushWaiters = waiting.filter((waiter) => !this.settledUpTo(waiter.generation));
-        for (const waiter of waiting) if (!this.flushWaiters.includes(waiter)) waiter.resolve();
-      }
+  /**
+   * Settles records: each resolves with `metadataOf(i)`, or all reject with `error`; then the flushes
+   * and the buffer space they held are accounted once for all of them.
+   */
+  private settle(
+    records: PendingRecord[],
+    metadataOf: ((i: number) => RecordMetadata) | null,
+    error: FreshetError | null = null,
+  ): void {
+    let bytes = 0;
+    let drained = false;
+    for (let i = 0; i < records.length; i++) {
+      const pending = records[i]!;
+      bytes += pending.size;
+      if (--pending.generation.unsettled === 0) drained = true;
+      if (metadataOf !== null) {
+        const metadata = metadataOf(i);
+        const group = pending.group;
+        if (group === null) pending.resolve!(metadata);
+        else if (!group.failed) {
+          group.results[pending.index] = metadata;
+          if (--group.left === 0) group.resolve(group.results);
+        }
+      } else if (pending.group === null) pending.reject!(error!);
+      else failGroup(pending.group, error!);
     }
-    this.release(size);
+    if (drained) this.wakeFlushes();
+    this.release(bytes);
+  }
+
+  private wakeFlushes(): void {
+    while (this.older.length > 0 && this.older[0]!.unsettled === 0) this.older.shift();
+    if (this.flushWaiters.length === 0) return;
+    const waiting = this.flushWaiters;
+    this.flushWaiters = [];
+    for (const waiter of waiting) {
+      if (this.settledUpTo(waiter.generation)) waiter.resolve();
+      else this.flushWaiters.push(waiter);
+    }
   }
 
   private release(size: number): void {
@@ -273,13 +371,12 @@ export class Producer {
     if (pending.partition !== undefined) {
       if (pending.partition >= count) {
         if (afterRefresh) {
-          pending.reject(
-            new FreshetError(
-              'UNKNOWN_TOPIC_OR_PARTITION',
-              `topic '${state.name}' has ${count} partitions, no partition ${pending.partition}`,
-              { retriable: false },
-            ),
+          const error = new FreshetError(
+            'UNKNOWN_TOPIC_OR_PARTITION',
+            `topic '${state.name}' has ${count} partitions, no partition ${pending.partition}`,
+            { retriable: false },
           );
+          this.settle([pending], null, error);
           return;
         }
         // Partitions may have been added since the count was cached: look again before refusing.
@@ -288,16 +385,26 @@ export class Producer {
         return;
       }
       partition = pending.partition;
-    } else if (pending.input.key != null) {
-      partition = partitionForKey(pending.input.key, count);
+    } else if (pending.key !== null) {
+      partition = partitionForKey(pending.key, count);
     } else {
       if (state.sticky < 0 || state.sticky >= count) state.sticky = randomPartition(count, -1);
       partition = state.sticky;
     }
-    if (!state.refreshing && Date.now() - state.fetchedAt > this.metadataMaxAgeMs) void this.refresh(state);
+    if (!state.refreshing && pending.enqueuedAt - state.fetchedAt > this.metadataMaxAgeMs) {
+      void this.refresh(state);
+    }
     let queue = state.queues.get(partition);
     if (queue === undefined) {
-      queue = { topic: state, partition, records: [], bytes: 0, inFlight: false, timer: null };
+      queue = {
+        topic: state,
+        partition,
+        records: [],
+        bytes: 0,
+        next: null,
+        inFlight: false,
+        timer: null,
+      };
       state.queues.set(partition, queue);
     }
     queue.records.push(pending);
@@ -362,38 +469,34 @@ export class Producer {
    */
   private async bootstrap(state: TopicState): Promise<void> {
     state.phase = 'bootstrapping';
-    const chunk = takeUpTo(state.waiting, this.batchBytes);
-    state.waiting.splice(0, chunk.length);
+    const chunk = state.waiting.splice(0, countUpTo(state.waiting, this.batchBytes));
     const body = {
-      records: chunk.map(({ input, partition }) => ({
-        key: input.key ?? null,
-        value: input.value,
-        headers: input.headers,
+      records: chunk.map(({ key, value, headers, partition, timestamp }) => ({
+        key,
+        value,
+        headers,
         partition,
-        timestamp: input.timestamp,
+        timestamp,
       })),
     };
+    let answer: ProduceAnswer | undefined;
     try {
-      const answer = await withRetries(this.retry, () =>
+      answer = await withRetries(this.retry, () =>
         this.http.request<ProduceAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
           query: { acks: this.acks },
           body,
         }),
       );
-      chunk.forEach((pending, i) => {
-        const result = answer?.results?.[i];
-        pending.resolve({
-          topic: state.name,
-          partition: result?.partition ?? -1,
-          offset: result?.offset ?? -1,
-        });
-      });
     } catch (err) {
       const error = asFreshetError(err);
-      for (const pending of chunk) pending.reject(error);
+      this.settle(chunk, null, error);
       this.failWaiting(state, error);
       return;
     }
+    this.settle(chunk, (i) => {
+      const result = answer?.results?.[i];
+      return { topic: state.name, partition: result?.partition ?? -1, offset: result?.offset ?? -1 };
+    });
     if (state.waiting.length > 0) await this.loadMetadata(state);
     else state.phase = 'unknown';
   }
@@ -402,52 +505,73 @@ export class Producer {
     const waiting = state.waiting;
     state.waiting = [];
     state.phase = 'unknown';
-    for (const pending of waiting) pending.reject(err);
+    this.settle(waiting, null, err);
   }
 
-  /** Seals and sends the queue's next batch if it is due (full, lingered, or flushing) and nothing is in flight. */
+  /**
+   * Seals the queue's next batch when it is due (full, lingered, or flushing) and none is sealed yet, and
+   * sends the sealed batch when nothing is in flight: one request in flight per partition, one batch
+   * ready behind it.
+   */
   private dispatch(queue: PartitionQueue): void {
-    if (queue.inFlight || queue.records.length === 0) return;
-    const now = Date.now();
-    const due = queue.records[0]!.enqueuedAt + this.lingerMs;
-    if (queue.bytes < this.batchBytes && this.flushing === 0 && now < due) {
-      if (queue.timer === null) {
-        queue.timer = setTimeout(() => {
+    if (queue.next === null && queue.records.length > 0) {
+      const now = Date.now();
+      const due = queue.records[0]!.enqueuedAt + this.lingerMs;
+      if (queue.bytes < this.batchBytes && this.flushing === 0 && now < due) {
+        if (queue.timer === null) {
+          queue.timer = setTimeout(() => {
+            queue.timer = null;
+            this.dispatch(queue);
+          }, due - now);
+        }
+      } else {
+        if (queue.timer !== null) {
+          clearTimeout(queue.timer);
           queue.timer = null;
-          this.dispatch(queue);
-        }, due - now);
+        }
+        queue.next = this.seal(queue);
       }
-      return;
     }
-    if (queue.timer !== null) {
-      clearTimeout(queue.timer);
-      queue.timer = null;
-    }
-    const batch = takeUpTo(queue.records, this.batchBytes);
-    queue.records.splice(0, batch.length);
-    for (const pending of batch) queue.bytes -= pending.size;
-    const state = queue.topic;
-    if (state.sticky === queue.partition)
-      state.sticky = randomPartition(state.partitionCount, queue.partition);
+    if (queue.inFlight || queue.next === null) return;
+    const batch = queue.next;
+    queue.next = null;
     queue.inFlight = true;
-    void this.produceBatch(queue, batch).finally(() => {
-      queue.inFlight = false;
-      this.dispatch(queue);
-    });
+    void this.produceBatch(queue, batch);
+    // Seal the following batch now if it is due, so that it is ready when this one is answered.
+    if (queue.records.length > 0) this.dispatch(queue);
   }
 
-  private async produceBatch(queue: PartitionQueue, batch: PendingRecord[]): Promise<void> {
+  /** Takes the queue's leading records (up to batchBytes) and encodes them; null if none could be encoded. */
+  private seal(queue: PartitionQueue): SealedBatch | null {
+    while (queue.records.length > 0) {
+      const records = queue.records.splice(0, countUpTo(queue.records, this.batchBytes));
+      for (const pending of records) queue.bytes -= pending.size;
+      const state = queue.topic;
+      if (state.sticky === queue.partition)
+        state.sticky = randomPartition(state.partitionCount, queue.partition);
+      try {
+        return { records, body: encodeRecordBatch(records) };
+      } catch (err) {
+        // Settled later: settling frees buffer space, which admits records into this very queue.
+        const error = asFreshetError(err);
+        queueMicrotask(() => this.settle(records, null, error));
+      }
+    }
+    return null;
+  }
+
+  private async produceBatch(queue: PartitionQueue, batch: SealedBatch): Promise<void> {
     const { topic: state, partition } = queue;
+    let answer: RangeAnswer | undefined;
+    let error: FreshetError | null = null;
     try {
-      const body = encodeRecordBatch(batch.map((pending) => pending.input));
-      const bytes = await withRetries(
+      answer = await withRetries(
         this.retry,
         () =>
-          this.http.request<Uint8Array>('POST', `${topicPath(state.name)}/records`, {
-            query: { partition, acks: this.acks },
-            rawBody: body,
+          this.http.request<RangeAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
+            query: { partition, acks: this.acks, answer: 'range' },
+            rawBody: batch.body,
             contentType: RECORD_BATCH,
-            rawResponse: true,
           }),
         {
           onRetry: (err) => {
@@ -455,39 +579,44 @@ export class Producer {
           },
         },
       );
-      const range = readProduceRange(bytes);
-      if (range !== undefined && range.count === batch.length) {
-        for (let i = 0; i < batch.length; i++) {
-          batch[i]!.resolve({ topic: state.name, partition: range.partition, offset: range.baseOffset + i });
-        }
-      } else {
-        // acks=0 (`{}`), or an answer of another shape: decode it in full.
-        const answer = unpack(bytes) as ProduceAnswer | undefined;
-        batch.forEach((pending, i) => {
-          const result = answer?.results?.[i];
-          pending.resolve({
-            topic: state.name,
-            partition: result?.partition ?? partition,
-            offset: result?.offset ?? -1,
-          });
-        });
-      }
     } catch (err) {
-      const error = asFreshetError(err);
+      error = asFreshetError(err);
       // The topic may be gone (deleted, or recreated smaller): the next records look it up afresh.
       if (error.code === 'UNKNOWN_TOPIC_OR_PARTITION' && state.phase === 'ready') state.phase = 'unknown';
-      for (const pending of batch) pending.reject(error);
     }
+    // The next batch leaves before this one's records are settled.
+    queue.inFlight = false;
+    this.dispatch(queue);
+    if (error !== null) {
+      this.settle(batch.records, null, error);
+      return;
+    }
+    const topic = state.name;
+    const baseOffset = answer?.baseOffset;
+    if (typeof baseOffset === 'number') {
+      const answered = answer!.partition ?? partition;
+      this.settle(batch.records, (i) => ({ topic, partition: answered, offset: baseOffset + i }));
+      return;
+    }
+    // acks=0 (`{}`), or a broker that answers a result per record.
+    const results = answer?.results;
+    this.settle(batch.records, (i) => ({
+      topic,
+      partition: results?.[i]?.partition ?? partition,
+      offset: results?.[i]?.offset ?? -1,
+    }));
   }
 }
 
-/** Placeholder until sendOne() wires the record to its promise. */
-function unsettled(): void {
-  throw new Error('record not wired to its promise');
+/** Rejects a group once, with its first failure; its other records settle without effect. */
+function failGroup(group: SendGroup, err: FreshetError): void {
+  if (group.failed) return;
+  group.failed = true;
+  group.reject(err);
 }
 
 /** Normalises and checks one record; throws (INVALID_RECORD, INVALID_TIMESTAMP, ...) for what cannot be sent. */
-function prepare(topic: string, record: ProducerRecord): PendingRecord {
+function prepare(topic: string, record: ProducerRecord, generation: Generation): PendingRecord {
   if (typeof topic !== 'string' || topic.length === 0) {
     throw new FreshetError('INVALID_TOPIC_EXCEPTION', 'a topic name is required', { retriable: false });
   }
@@ -500,7 +629,8 @@ function prepare(topic: string, record: ProducerRecord): PendingRecord {
   try {
     key = toBytes(record.key);
     value = toBytes(record.value);
-    headers = toHeaders(record.headers);
+    // No array for the usual record without headers: encodeRecordBatch takes undefined as none.
+    headers = record.headers === undefined ? undefined : toHeaders(record.headers);
   } catch (err) {
     throw new FreshetError('INVALID_RECORD', (err as Error).message, { retriable: false });
   }
@@ -525,20 +655,29 @@ function prepare(topic: string, record: ProducerRecord): PendingRecord {
     );
   }
   let size = RECORD_OVERHEAD + (key?.length ?? 0) + (value?.length ?? 0);
-  for (const header of headers) size += header.key.length * 3 + (header.value?.length ?? 0) + 2;
+  if (headers !== undefined) {
+    for (const header of headers) size += header.key.length * 3 + (header.value?.length ?? 0) + 2;
+  }
+  const now = Date.now();
   return {
+    key,
+    value,
+    headers,
+    timestamp: time ?? now,
     topic,
-    input: { key, value, headers, timestamp: time ?? Date.now() },
     partition,
     size,
-    enqueuedAt: Date.now(),
-    resolve: unsettled,
-    reject: unsettled,
+    enqueuedAt: now,
+    generation,
+    resolve: null,
+    reject: null,
+    group: null,
+    index: 0,
   };
 }
 
-/** The leading records whose sizes add up to at most `bytes`, and always at least one. */
-function takeUpTo(records: PendingRecord[], bytes: number): PendingRecord[] {
+/** How many leading records add up to at most `bytes`; always at least one. */
+function countUpTo(records: PendingRecord[], bytes: number): number {
   let total = 0;
   let count = 0;
   while (count < records.length) {
@@ -546,7 +685,7 @@ function takeUpTo(records: PendingRecord[], bytes: number): PendingRecord[] {
     if (count > 0 && total > bytes) break;
     count++;
   }
-  return records.slice(0, count);
+  return count;
 }
 
 function randomPartition(count: number, avoid: number): number {

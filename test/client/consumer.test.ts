@@ -1,12 +1,19 @@
 /**
  * @module
  * Consumer against a real broker process: assign and start offsets, seek, long-poll wake-up, pause/resume,
- * the async iterator and close(), autoOffsetReset on OFFSET_OUT_OF_RANGE, and errors surfaced by poll().
+ * the async iterator and close(), autoOffsetReset on OFFSET_OUT_OF_RANGE, and errors surfaced by poll();
+ * the raw fetch path: views into the answer, compressed batches fetched again decoded, CRC checks on
+ * request, and the next answer fetched while the application holds the current one.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Admin, Consumer, type ConsumerRecord, FreshetError, Producer } from '../../src/client/index.ts';
+import { CompressionType } from '../../src/records/batch-header.ts';
+// Installs the codecs in this process, so the consumer could decode compressed batches here: the tests
+// check that it fetches them decoded from the broker all the same, as it must where there are no codecs.
+import '../../src/records/compression.ts';
+import { encodeRecordBatch, type RecordInput } from '../../src/records/record-batch.ts';
 import { type BrokerHandle, startBroker } from '../support/broker.ts';
-import { text, uniqueTopic } from './helpers.ts';
+import { text, uniqueTopic, waitFor } from './helpers.ts';
 
 let broker: BrokerHandle;
 let admin: Admin;
@@ -252,5 +259,148 @@ describe('Consumer', () => {
     c.assign([{ topic, partition: 1 }]);
     expect(c.assignment()).toEqual([{ topic, partition: 1 }]);
     expect(() => c.position(topic, 0)).toThrow(/not assigned/);
+  });
+});
+
+const RECORD_BATCH = 'application/vnd.kafka.recordbatch';
+const encoder = new TextEncoder();
+
+interface SeenFetch {
+  url: string;
+  accept: string;
+}
+
+/** A fetch that notes the URL and Accept header of every record fetch, and may rewrite raw answers. */
+function fetchSpy(rewriteRaw?: (body: Uint8Array) => Uint8Array) {
+  const seen: SeenFetch[] = [];
+  const wrapped = (async (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = String(input);
+    const accept = new Headers(init?.headers).get('accept') ?? '';
+    if (url.includes('/partitions/') && url.includes('/records')) seen.push({ url, accept });
+    const response = await fetch(input, init);
+    if (rewriteRaw === undefined || response.headers.get('content-type') !== RECORD_BATCH) return response;
+    const body = rewriteRaw(new Uint8Array(await response.arrayBuffer()));
+    return new Response(body as BodyInit, { status: response.status, headers: response.headers });
+  }) as typeof fetch;
+  return { fetch: wrapped, seen };
+}
+
+/** Appends raw batches (one request each) to partition 0. */
+async function produceBatches(topic: string, batches: Uint8Array[]): Promise<void> {
+  for (const batch of batches) {
+    const response = await fetch(`${broker.url}/v1/topics/${topic}/records?partition=0`, {
+      method: 'POST',
+      headers: { 'content-type': RECORD_BATCH },
+      body: batch as BodyInit,
+    });
+    expect(response.status).toBe(200);
+  }
+}
+
+function inputs(prefix: string, count: number): RecordInput[] {
+  return Array.from({ length: count }, (_, i) => ({
+    key: encoder.encode(`k-${prefix}${i}`),
+    value: encoder.encode(`${prefix}${i}`),
+    headers: [{ key: 'h', value: encoder.encode(`${prefix}${i}!`) }],
+    timestamp: 1_700_000_000_000 + i,
+  }));
+}
+
+describe('Consumer on raw batches', () => {
+  it('fetches raw batches and hands out keys and values as views into the answer', async () => {
+    const topic = await topicWith('raw', 1, { 0: ['a', 'b', 'c'] });
+    const spy = fetchSpy();
+    const c = consumer({ fetch: spy.fetch });
+    c.assign([{ topic, partition: 0, offset: 0 }]);
+    const records = await pollN(c, 3);
+    expect(values(records)).toEqual(['a', 'b', 'c']);
+    expect(records.map((r) => r.offset)).toEqual([0, 1, 2]);
+    expect(spy.seen.every((f) => f.accept.includes(RECORD_BATCH))).toBe(true);
+    // One answer, one buffer: no copies.
+    expect(records[1]!.value!.buffer).toBe(records[0]!.value!.buffer);
+    expect(records[0]!.value!.constructor).toBe(Uint8Array);
+    // Read from the Freshet-High-Watermark and Freshet-Next-Offset headers.
+    expect(c.highWatermark(topic, 0)).toBe(3);
+    expect(c.position(topic, 0)).toBe(3);
+  });
+
+  it('fetches the range of compressed batches again decoded, and keeps every record in order', async () => {
+    const topic = uniqueTopic('compressed');
+    await admin.createTopic(topic, { partitions: 1 });
+    await produceBatches(topic, [
+      encodeRecordBatch(inputs('a', 2)),
+      encodeRecordBatch(inputs('g', 3), { compression: CompressionType.Gzip }),
+      encodeRecordBatch(inputs('z', 2), { compression: CompressionType.Zstd }),
+      encodeRecordBatch(inputs('d', 1)),
+      encodeRecordBatch(inputs('s', 2), { compression: CompressionType.Snappy }),
+    ]);
+    const expected = ['a0', 'a1', 'g0', 'g1', 'g2', 'z0', 'z1', 'd0', 's0', 's1'];
+
+    const spy = fetchSpy();
+    const c = consumer({ fetch: spy.fetch });
+    c.assign([{ topic, partition: 0, offset: 0 }]);
+    const records = await pollN(c, expected.length);
+    expect(values(records)).toEqual(expected);
+    expect(records.map((r) => r.offset)).toEqual(expected.map((_, i) => i));
+    expect(records.map((r) => text(r.key))).toEqual(expected.map((v) => `k-${v}`));
+    expect(records.map((r) => r.headers.map((h) => [h.key, text(h.value)]))).toEqual(
+      expected.map((v) => [['h', `${v}!`]]),
+    );
+    expect(records.map((r) => r.timestamp)).toEqual(
+      expected.map((v) => 1_700_000_000_000 + Number(v.slice(1))),
+    );
+    expect(c.position(topic, 0)).toBe(expected.length);
+    // The gzip + zstd run and the snappy batch were each fetched decoded once.
+    const decoded = spy.seen.filter((f) => !f.accept.includes(RECORD_BATCH));
+    expect(decoded.map((f) => new URL(f.url).searchParams.get('offset'))).toEqual(['2', '8']);
+
+    // From the middle of the gzip batch: the raw answer starts with a compressed batch.
+    const middle = consumer();
+    middle.assign([{ topic, partition: 0, offset: 3 }]);
+    const rest = await pollN(middle, expected.length - 3);
+    expect(values(rest)).toEqual(expected.slice(3));
+    expect(rest.map((r) => r.offset)).toEqual(expected.slice(3).map((_, i) => i + 3));
+  });
+
+  it('checks CRCs only when asked (checkCrcs)', async () => {
+    const topic = await topicWith('crc', 1, { 0: ['intact-value'] });
+    const marker = encoder.encode('intact');
+    /** Damages the value in the raw answer, as a disk or a network could. */
+    const damage = (body: Uint8Array) => {
+      const copy = body.slice();
+      for (let i = 0; i + marker.length <= copy.length; i++) {
+        if (marker.every((b, j) => copy[i + j] === b)) copy[i] = 'I'.charCodeAt(0);
+      }
+      return copy;
+    };
+    const trusting = consumer({ fetch: fetchSpy(damage).fetch });
+    trusting.assign([{ topic, partition: 0, offset: 0 }]);
+    expect(values(await pollN(trusting, 1))).toEqual(['Intact-value']);
+
+    const checking = consumer({ fetch: fetchSpy(damage).fetch, checkCrcs: true, retries: 0 });
+    checking.assign([{ topic, partition: 0, offset: 0 }]);
+    const err = await pollN(checking, 1).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(FreshetError);
+    expect(err).toMatchObject({ code: 'CORRUPT_MESSAGE' });
+    expect((err as FreshetError).message).toMatch(/crc/i);
+  });
+
+  it('fetches the next answer while the application holds the current one, and no further', async () => {
+    const topic = uniqueTopic('prefetch');
+    await admin.createTopic(topic, { partitions: 1 });
+    for (const value of ['b0', 'b1', 'b2', 'b3']) await producer.send(topic, { value, partition: 0 });
+    const spy = fetchSpy();
+    // One batch per answer.
+    const c = consumer({ fetch: spy.fetch, maxPartitionFetchBytes: 1 });
+    c.assign([{ topic, partition: 0, offset: 0 }]);
+    expect(values(await pollN(c, 1))).toEqual(['b0']);
+    // The answer after b0 is buffered and the one after it prefetched, without another poll.
+    await waitFor(() => spy.seen.length >= 3, 5_000, 'two fetches ahead');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(spy.seen).toHaveLength(3);
+    expect(values(await c.poll({ maxWaitMs: 0 }))).toEqual(['b1']);
+    await waitFor(() => spy.seen.length >= 4, 5_000, 'the fetch after b3');
+    expect(values(await c.poll({ maxWaitMs: 0 }))).toEqual(['b2']);
+    expect(values(await pollN(c, 1))).toEqual(['b3']);
   });
 });

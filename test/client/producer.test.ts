@@ -2,7 +2,9 @@
  * @module
  * Producer against a real broker process: batching (few requests for many sends), order per partition
  * under retries, key partitioning identical to murmur2 and to the broker's own partitioner, retries of
- * 503/429 honouring Retry-After, the back-pressure bound, acks=0, auto-creation, and errors with codes.
+ * 503/429 honouring Retry-After, the back-pressure bound, acks=0, auto-creation, and errors with codes;
+ * range answers (`?answer=range`) and per-record ones, and pipelining: the next batch waits sealed behind
+ * the one in flight and leaves as soon as that one is answered, one request per partition at a time.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pack, unpack } from '../../src/client/codec.ts';
@@ -382,5 +384,100 @@ describe('Producer', () => {
     expect(done).toBe(true);
     await sent;
     await producer.close();
+  });
+});
+
+describe('Producer answers and pipelining', () => {
+  it('asks for the offset range of each batch and counts the offsets from its base', async () => {
+    const topic = uniqueTopic('range');
+    await admin.createTopic(topic, { partitions: 1 });
+    const recorder = recordingFetch();
+    const producer = new Producer({ url: broker.url, fetch: recorder.fetch, batchBytes: 1024, lingerMs: 1 });
+    const results = await producer.send(
+      topic,
+      Array.from({ length: 50 }, (_, i) => ({ value: `value-${i}` })),
+    );
+    await producer.close();
+    const produces = recorder.requests.filter((r) => r.method === 'POST' && r.url.includes('/records'));
+    expect(produces.length).toBeGreaterThan(1);
+    expect(produces.every((r) => new URL(r.url).searchParams.get('answer') === 'range')).toBe(true);
+    expect(results).toEqual(results.map((_, offset) => ({ topic, partition: 0, offset })));
+  });
+
+  it('reads per-record answers too (a broker that ignores answer=range)', async () => {
+    const topic = uniqueTopic('per-record');
+    await admin.createTopic(topic, { partitions: 2 });
+    const stripping = (async (input: RequestInfo | URL, init?: RequestInit) =>
+      fetch(String(input).replace('&answer=range', ''), init)) as typeof fetch;
+    const producer = new Producer({ url: broker.url, fetch: stripping, batchBytes: 512, lingerMs: 1 });
+    const results = await producer.send(
+      topic,
+      Array.from({ length: 30 }, (_, i) => ({ value: `v${i}`, partition: 1 })),
+    );
+    await producer.close();
+    expect(results).toEqual(results.map((_, offset) => ({ topic, partition: 1, offset })));
+  });
+
+  it('seals the next batch behind the one in flight and sends it before settling the first', async () => {
+    const topic = uniqueTopic('pipeline');
+    await admin.createTopic(topic, { partitions: 1 });
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let produces = 0;
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const holding = (async (input: RequestInfo | URL, init?: RequestInit) => {
+      const produce = init?.method === 'POST' && String(input).includes('/records');
+      if (!produce) return fetch(input, init);
+      const index = ++produces;
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        const response = await fetch(input, init);
+        if (index === 1) await firstHeld;
+        return response;
+      } finally {
+        inFlight--;
+      }
+    }) as typeof fetch;
+    const producer = new Producer({ url: broker.url, fetch: holding, batchBytes: 2048, lingerMs: 1 });
+    const value = new Uint8Array(500);
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      producer.send(topic, { value, headers: [{ key: 'i', value: String(i) }] }),
+    );
+    let requestsWhenFirstSettled = -1;
+    void sends[0]!.then(() => {
+      requestsWhenFirstSettled = produces;
+    });
+    await waitFor(() => produces === 1, 5_000, 'the first request');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Still one request in flight for the partition, however many batches are due.
+    expect(produces).toBe(1);
+    releaseFirst();
+    const results = await Promise.all(sends);
+    await producer.close();
+    expect(requestsWhenFirstSettled).toBeGreaterThanOrEqual(2);
+    expect(maxInFlight).toBe(1);
+    expect(produces).toBeGreaterThanOrEqual(10);
+    expect(results.map((r) => r.offset)).toEqual(results.map((_, i) => i));
+    const records = await readAll(topic);
+    expect(records.map((r) => text(r.headers[0]!.value))).toEqual(results.map((_, i) => String(i)));
+  });
+
+  it('send() of several records rejects for a bad one and still sends the others', async () => {
+    const topic = uniqueTopic('group');
+    await admin.createTopic(topic, { partitions: 1 });
+    const producer = new Producer({ url: broker.url, lingerMs: 1 });
+    const err = await producer
+      .send(topic, [{ value: 'a' }, { value: 42 as unknown as string }, { value: 'c' }])
+      .catch((e: unknown) => e);
+    expect(err).toMatchObject({ code: 'INVALID_RECORD' });
+    await producer.flush();
+    expect(await producer.send(topic, [])).toEqual([]);
+    await producer.close();
+    expect((await readAll(topic)).map((r) => text(r.value))).toEqual(['a', 'c']);
+    expect(producer.bufferedBytes).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { setBaseOffset } from '../../src/records/batch-header.ts';
 import { decodeRecordBatches, encodeRecordBatch } from '../../src/records/record-batch.ts';
 import {
+  clientPackr,
   createHarness,
   createTopic,
   expectError,
@@ -123,6 +124,23 @@ for (const onDisk of [false, true]) {
       expect(decoded.body.nextOffset).toBe(6);
     });
 
+    it('answers the offset range alone with ?answer=range', async () => {
+      const first = batchOf(['a', 'b', 'c']);
+      const second = batchOf(['d', 'e']);
+      const answer = await produceRaw(h, 'raw', 1, concat([first, second]), '&answer=range');
+      expect(answer.res.status).toBe(200);
+      expect(answer.body).toEqual({ partition: 1, baseOffset: 0, lastOffset: 4, count: 5 });
+      const next = await produceRaw(h, 'raw', 1, batchOf(['f']), '&answer=range');
+      expect(next.body).toEqual({ partition: 1, baseOffset: 5, lastOffset: 5, count: 1 });
+      // answer=records is the default, spelled out.
+      const perRecord = await produceRaw(h, 'raw', 1, batchOf(['g', 'h']), '&answer=records');
+      expect(perRecord.body.results).toEqual([6, 7].map((offset) => ({ partition: 1, offset })));
+      const decoded = await jsonRequest(h.app, 'GET', FETCH_PATH('raw', 1));
+      expect(decoded.body.records.map((r: { offset: number; value: string }) => [r.offset, r.value])).toEqual(
+        ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'].map((value, offset) => [offset, value]),
+      );
+    });
+
     it('answers an empty body at the end of the log', async () => {
       const fetched = await fetchRaw(h, 'raw', 0);
       expect(fetched.res.status).toBe(200);
@@ -173,6 +191,37 @@ describe('raw produce errors', () => {
     expect(res.status).toBe(202);
     expect(body).toEqual({});
     await expect.poll(async () => (await fetchRaw(h, 'raw', 0)).bytes.length).toBeGreaterThan(0);
+    const ranged = await produceRaw(h, 'raw', 0, batchOf(['b']), '&acks=0&answer=range');
+    expect(ranged.res.status).toBe(202);
+    expect(ranged.body).toEqual({});
+  });
+
+  it('answers the range in msgpack when asked', async () => {
+    const res = await h.app.request('/v1/topics/raw/records?partition=0&answer=range', {
+      method: 'POST',
+      headers: { 'content-type': RECORD_BATCH, accept: 'application/msgpack' },
+      body: batchOf(['a', 'b']).slice(),
+    });
+    expect(res.headers.get('content-type')).toBe('application/msgpack');
+    expect(clientPackr.unpack(new Uint8Array(await res.arrayBuffer()))).toEqual({
+      partition: 0,
+      baseOffset: 0,
+      lastOffset: 1,
+      count: 2,
+    });
+  });
+
+  it('400 INVALID_REQUEST for an unknown answer, and for answer= with a {records} body', async () => {
+    const bad = await produceRaw(h, 'raw', 0, batchOf(['a']), '&answer=ranges');
+    expectError(bad, 400, 'INVALID_REQUEST');
+    expect(bad.body.error.message).toContain('answer');
+    const structured = await jsonRequest(h.app, 'POST', '/v1/topics/raw/records?answer=range', {
+      records: [{ value: 'x' }],
+    });
+    expectError(structured, 400, 'INVALID_REQUEST');
+    expect(structured.body.error.message).toContain('answer');
+    // Nothing was appended by either.
+    expect((await fetchRaw(h, 'raw', 0)).bytes.length).toBe(0);
   });
 });
 

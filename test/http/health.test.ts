@@ -58,6 +58,34 @@ describe('health and metrics', () => {
     expect(metrics).toContain('freshet_partition_log_start_offset{topic="m",partition="1"} 0');
   });
 
+  it('keeps one latency series per method, route and status, with cumulative buckets', async () => {
+    await createTopic(h.app, 'lat');
+    for (let i = 0; i < 3; i++) await jsonRequest(h.app, 'GET', '/v1/topics/lat');
+    await jsonRequest(h.app, 'GET', '/v1/topics/none');
+    await jsonRequest(h.app, 'GET', '/v1/topics/lat/partitions/0/records');
+    const metrics = await (await h.app.request('/metrics')).text();
+    const series = (labels: string) =>
+      metrics
+        .split('\n')
+        .filter((line) => line.startsWith('freshet_http_request_duration_seconds') && line.includes(labels));
+    const ok = series('method="GET",route="/v1/topics/:topic",status="200"');
+    const buckets = ok.filter((line) => line.includes('_bucket{')).map((line) => Number(line.split(' ')[1]));
+    // 15 bounds and +Inf, never decreasing, ending at the count.
+    expect(buckets).toHaveLength(16);
+    expect(buckets).toEqual([...buckets].sort((a, b) => a - b));
+    expect(buckets.at(-1)).toBe(3);
+    expect(
+      ok.some(
+        (line) => line.startsWith('freshet_http_request_duration_seconds_count{') && line.endsWith(' 3'),
+      ),
+    ).toBe(true);
+    expect(series('method="GET",route="/v1/topics/:topic",status="404"')).toHaveLength(18);
+    // A topic only fetched from has fetch series and no produce series.
+    expect(metrics).toContain('freshet_http_fetch_requests_total{topic="lat"} 1');
+    expect(metrics).toContain('freshet_http_fetch_records_total{topic="lat"} 0');
+    expect(metrics).not.toContain('freshet_http_produce_requests_total{topic="lat"}');
+  });
+
   it('drops the partition series of a deleted topic', async () => {
     await createTopic(h.app, 'gone');
     expect(await (await h.app.request('/metrics')).text()).toContain('topic="gone",partition="0"');

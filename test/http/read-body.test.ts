@@ -53,6 +53,17 @@ describe('readBody', () => {
     expect(await codeOf(readBody(post('x', { 'content-length': 'lots' }), 10))).toBe('INVALID_REQUEST');
   });
 
+  it('reads a body with Content-Length whole, into a buffer of its own', async () => {
+    const body = await readBody(
+      post(streamOf([utf8('ab'), utf8('cd'), utf8('e')]), { 'content-length': '5' }),
+      5,
+    );
+    expect(body).toEqual(utf8('abcde'));
+    expect(body.byteOffset).toBe(0);
+    expect(body.buffer.byteLength).toBe(5);
+    expect(await readBody(post(new Uint8Array(0), { 'content-length': '0' }), 5)).toEqual(new Uint8Array(0));
+  });
+
   it('gives a buffer the caller owns, never a view into a larger one', async () => {
     const backing = new Uint8Array(64).fill(7);
     const body = await readBody(post(streamOf([backing.subarray(8, 16)])), 100);
