@@ -1,5 +1,5 @@
 /** @module Shared benchmark helpers: options, temp dirs, repetition statistics, MB/s arithmetic and the one-JSON-line output. */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -129,4 +129,29 @@ export async function runDirectly(run: Workload): Promise<void> {
   const { opts } = parseBenchArgs(process.argv.slice(2));
   const result = await run(opts);
   process.stdout.write(`${JSON.stringify(result)}\n`);
+}
+
+/**
+ * CPU seconds (user + system, every thread) a process has used so far, from /proc/<pid>/stat (Linux); null
+ * elsewhere or once the process is gone. Assumes USER_HZ = 100, Linux's value everywhere.
+ */
+export function processCpuSeconds(pid: number): number | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // The command name (field 2) may hold spaces; fields 14 and 15 (utime, stime) count from after it.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** A process's resident set size in bytes, from VmRSS in /proc/<pid>/status (Linux); null elsewhere. */
+export function processRssBytes(pid: number): number | null {
+  try {
+    const match = /^VmRSS:\s+(\d+)\s+kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Number(match[1]) * 1024 : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,4 +1,4 @@
-/** @module The benchmark entry (`bun bench/run.ts [workload...] [--quick]`): runs workloads, prints one JSON line each, saves bench/results/<timestamp>/results.json. */
+/** @module The benchmark entry (`bun bench/run.ts [workload...] [--quick] [--report-only <run dir>]`): runs workloads, prints one JSON line each, saves bench/results/<timestamp>/results.json, writes report.html/report.md beside it, prints the summary and the baseline warnings. */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, platform, release, totalmem } from 'node:os';
@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { type BenchOptions, parseBenchArgs, progress, settle, type Workload } from './harness.ts';
 
 /** What a full run runs, in order. Any other `bench/<name>.ts` workload can be named on the command line. */
-const DEFAULT_WORKLOADS = ['storage', 'codecs', 'ipc'];
+const DEFAULT_WORKLOADS = ['suite', 'storage', 'codecs', 'ipc'];
+/** What `--quick` without names runs: the fast ones, each in its quick version (CI: a minute or two). */
+const QUICK_WORKLOADS = ['storage', 'ipc', 'suite'];
 /** Modules in bench/ that are not workloads. */
-const NOT_WORKLOADS = new Set(['run', 'harness']);
+const NOT_WORKLOADS = new Set(['run', 'harness', 'report', 'baseline']);
 
 /**
  * Imports `bench/<name>.ts` only when it runs (the specifier is computed on purpose), so a workload that is
@@ -60,9 +62,42 @@ async function runWorkload(name: string, opts: BenchOptions): Promise<Record<str
   }
 }
 
+/**
+ * Writes report.html and report.md beside `resultsFile`, then prints the summary table and the baseline
+ * comparison to stdout. Imported when needed, so a broken generator cannot stop the workloads; a report that
+ * cannot be made is a printed warning (the figures are saved already).
+ */
+async function report(resultsFile: string): Promise<void> {
+  try {
+    const { writeReport } = await import('./report.ts');
+    const written = writeReport(resultsFile);
+    progress(`report: ${written.htmlPath}`);
+    process.stdout.write(`\n${written.summary}\n\n`);
+    const { checkRun } = await import('./baseline.ts');
+    for (const line of checkRun(resultsFile)) process.stdout.write(`${line}\n`);
+  } catch (err) {
+    progress(`WARNING: the report could not be written: ${err instanceof Error ? err.stack : String(err)}`);
+  }
+}
+
+/** Takes `--report-only <dir>` out of the arguments (the harness knows only workload names and --quick). */
+function reportOnlyOption(argv: string[]): { dir: string | null; rest: string[] } {
+  const at = argv.indexOf('--report-only');
+  if (at < 0) return { dir: null, rest: argv };
+  const dir = argv[at + 1];
+  if (!dir || dir.startsWith('--'))
+    throw new Error('--report-only needs a run dir (bench/results/<timestamp>)');
+  return { dir, rest: [...argv.slice(0, at), ...argv.slice(at + 2)] };
+}
+
 async function main(): Promise<void> {
-  const { names, opts } = parseBenchArgs(process.argv.slice(2));
-  const selected = names.length > 0 ? names : DEFAULT_WORKLOADS;
+  const reportOnly = reportOnlyOption(process.argv.slice(2));
+  if (reportOnly.dir !== null) {
+    await report(reportOnly.dir);
+    return;
+  }
+  const { names, opts } = parseBenchArgs(reportOnly.rest);
+  const selected = names.length > 0 ? names : opts.quick ? QUICK_WORKLOADS : DEFAULT_WORKLOADS;
   const startedAt = new Date();
   const outFile = join(BENCH_DIR, 'results', isoStamp(startedAt), 'results.json');
   mkdirSync(dirname(outFile), { recursive: true });
@@ -90,9 +125,9 @@ async function main(): Promise<void> {
     // Rewritten after every workload, so a run cut short keeps what it measured.
     const loadAverage = { atStart: loadAtStart, atEnd: loadavg().map((l) => Math.round(l * 100) / 100) };
     writeFileSync(outFile, `${JSON.stringify({ ...header, loadAverage, results }, null, 2)}\n`);
-    // Last, so the JSON line is the last line of the output (also with stderr merged in).
     process.stdout.write(`${JSON.stringify(result)}\n`);
   }
+  await report(outFile);
   if (results.some((r) => 'error' in r)) process.exitCode = 1;
 }
 
