@@ -107,6 +107,7 @@ export class FileLog implements PartitionLog {
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private lastCheckpointMs = 0;
   private checkpointedRecoveryPoint = -1;
+  private checkpointedStart = -1;
   private failure: BrokerError | null = null;
   private closed = false;
 
@@ -213,6 +214,12 @@ export class FileLog implements PartitionLog {
       for (const s of this.segments) s.delete();
       this.segments = [Segment.create(this.dir, this.startOffset, this.config.indexIntervalBytes, now)];
       this.endOffset = this.startOffset;
+    }
+    this.checkpointedStart = checkpointedStart ?? -1;
+    if (resumed && recoveryPoint === this.endOffset) {
+      // A clean close synced everything and wrote this very recovery point: nothing to redo.
+      this.syncedOffset = this.checkpointedRecoveryPoint = recoveryPoint;
+      return;
     }
     // Whatever recovery read back is made durable before the recovery point moves past it.
     for (const s of this.segments.slice(-2)) fs.fdatasyncSync(s.file);
@@ -460,6 +467,12 @@ export class FileLog implements PartitionLog {
     this.writeRecoveryCheckpoint();
   }
 
+  private writeStartCheckpoint(): void {
+    if (this.checkpointedStart === this.startOffset) return;
+    writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.startOffset);
+    this.checkpointedStart = this.startOffset;
+  }
+
   private writeRecoveryCheckpoint(): void {
     if (this.checkpointedRecoveryPoint === this.syncedOffset) return;
     writeCheckpoint(this.dir, RECOVERY_POINT_FILE, this.syncedOffset);
@@ -513,7 +526,7 @@ export class FileLog implements PartitionLog {
       await this.flush();
       this.active.syncIndexes();
       this.writeRecoveryCheckpoint();
-      writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.startOffset);
+      this.writeStartCheckpoint();
       fs.writeFileSync(path.join(this.dir, CLEAN_SHUTDOWN_FILE), '');
       fsyncDir(this.dir);
     }
@@ -654,7 +667,7 @@ export class FileLog implements PartitionLog {
       const start = Math.max(offset, 0);
       this.segments = [Segment.create(this.dir, start, this.config.indexIntervalBytes, now)];
       this.startOffset = start;
-      writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, start);
+      this.writeStartCheckpoint();
     } else {
       const i = this.segmentIndexFor(offset);
       for (const later of this.segments.slice(i + 1)) later.delete();
@@ -673,7 +686,7 @@ export class FileLog implements PartitionLog {
     if (this.startOffset > this.endOffset) {
       // The batch holding a mid-batch log start was cut whole, so the start comes down to the new end.
       this.startOffset = this.endOffset;
-      writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.startOffset);
+      this.writeStartCheckpoint();
     }
   }
 
@@ -709,7 +722,7 @@ export class FileLog implements PartitionLog {
     }
     if (offset <= this.startOffset) return this.startOffset;
     this.startOffset = offset;
-    writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, offset);
+    this.writeStartCheckpoint();
     await this.deleteSegmentsWhile((_segment, next) => next.baseOffset <= this.startOffset);
     return this.startOffset;
   }
@@ -728,7 +741,7 @@ export class FileLog implements PartitionLog {
     });
     if (deleted > 0 && this.segments[0]!.baseOffset > this.startOffset) {
       this.startOffset = this.segments[0]!.baseOffset;
-      writeCheckpoint(this.dir, LOG_START_OFFSET_FILE, this.startOffset);
+      this.writeStartCheckpoint();
     }
     return deleted;
   }

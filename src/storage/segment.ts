@@ -67,6 +67,10 @@ export class Segment {
   private offsetIndex: OffsetIndex | null = null;
   private timeIndex: TimeIndex | null = null;
   private fd: number | null = null;
+  /** Bumped whenever the in-memory indexes change; compared to skip rewriting or re-syncing unchanged files. */
+  private indexVersion = 0;
+  private writtenIndexVersion = -1;
+  private syncedIndexVersion = -1;
   private readonly indexIntervalBytes: number;
 
   private constructor(
@@ -125,6 +129,7 @@ export class Segment {
   indexBatch(position: number, sizeInBytes: number, lastOffset: number, maxTimestamp: number): void {
     const offsetIndex = this.offsetIndex!;
     const timeIndex = this.timeIndex!;
+    this.indexVersion++;
     if (maxTimestamp > this.maxTimestamp) {
       this.maxTimestamp = maxTimestamp;
       this.offsetOfMaxTimestamp = lastOffset;
@@ -148,13 +153,16 @@ export class Segment {
 
   /** Writes both index files whole (they are small: one entry per index.interval.bytes). */
   writeIndexes(): void {
-    if (!this.offsetIndex || !this.timeIndex) return;
+    if (!this.offsetIndex || !this.timeIndex || this.writtenIndexVersion === this.indexVersion) return;
     fs.writeFileSync(this.indexPath, this.offsetIndex.encode());
     fs.writeFileSync(this.timeIndexPath, this.timeIndex.encode());
+    this.writtenIndexVersion = this.indexVersion;
   }
 
   /** Fsyncs the index files (after `writeIndexes`). */
   syncIndexes(): void {
+    if (this.syncedIndexVersion === this.writtenIndexVersion) return;
+    this.syncedIndexVersion = this.writtenIndexVersion;
     for (const p of [this.indexPath, this.timeIndexPath]) {
       const fd = fs.openSync(p, 'r');
       try {
@@ -309,6 +317,7 @@ export class Segment {
     if (!last) expected = this.baseOffset;
     this.bytesSinceLastIndexEntry = 0;
     this.nextOffset = expected;
+    const entriesBefore = this.offsetIndex!.entries + this.timeIndex!.entries;
     while (position < fileSize) {
       const header = this.headerAt(position, fileSize);
       if (!header || header.baseOffset !== expected || header.sizeInBytes < BATCH_HEADER_SIZE) return false;
@@ -316,6 +325,10 @@ export class Segment {
       this.indexBatch(position, header.sizeInBytes, lastOffsetOf(header), header.maxTimestamp);
       expected = lastOffsetOf(header) + 1;
       position += header.sizeInBytes;
+    }
+    // The clean close wrote and synced these indexes; unless the tail scan added entries, they are on disk.
+    if (this.offsetIndex!.entries + this.timeIndex!.entries === entriesBefore) {
+      this.writtenIndexVersion = this.syncedIndexVersion = this.indexVersion;
     }
     return true;
   }
