@@ -1,5 +1,3 @@
-/** @module End-to-end produce and consume through the HTTP API with the TypeScript client, against a broker process the bench starts: W1 (100 B records), W2 (1 KiB records), W3 (read back, decoded and raw) and single-record POSTs under autocannon. */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
@@ -20,6 +18,7 @@ import {
   runDirectly,
   settle,
 } from './harness.ts';
+import { startFreshetBroker } from './targets/freshet.ts';
 
 /*
  * What is measured, and how:
@@ -79,7 +78,7 @@ const LATENCY_SAMPLE_EVERY = 1024;
 const VALUE_POOL = 64;
 const RECORD_BATCH_TYPE = 'application/vnd.kafka.recordbatch';
 
-const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const _REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 interface Plan {
   w1Records: number;
@@ -128,117 +127,32 @@ export interface BenchBroker {
   stop(): Promise<void>;
 }
 
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-
-/** Starts `bun src/main.ts` on a temp data dir and a free port; the data dir goes when it stops. */
+/** Starts `bun src/main.ts` on a temp data dir and a free port (bench/targets/freshet.ts); the data dir goes when it stops. */
 export async function startBenchBroker(profileDir?: string): Promise<BenchBroker> {
   const dataDir = makeTempDir('broker');
-  const args = [
-    ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
-    'src/main.ts',
-    '--data-dir',
-    dataDir,
-    '--http-port',
-    '0',
-    '--host',
-    '127.0.0.1',
-  ];
-  let child: ChildProcess;
+  let broker: BenchBroker;
   try {
-    child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (err) {
-    removeDir(dataDir);
-    throw err;
-  }
-  const pid = child.pid;
-  let stderr = '';
-  child.stderr!.setEncoding('utf8');
-  child.stderr!.on('data', (chunk: string) => {
-    stderr = (stderr + chunk).slice(-20_000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  const alive = () => child.exitCode === null && child.signalCode === null;
-  const exitReport = () =>
-    alive()
-      ? null
-      : `broker exited (code ${child.exitCode}, signal ${child.signalCode}): ${stderr.slice(-4000)}`;
-
-  // Should this process end without stop() (an uncaught error, Ctrl-C, a timeout's SIGTERM), the broker goes too.
-  const killNow = () => {
-    if (alive() && pid !== undefined) process.kill(pid, 'SIGKILL');
-  };
-  const onSignal = (signal: keyof typeof SIGNAL_EXIT_CODES) => {
-    killNow();
-    removeDir(dataDir);
-    process.exit(SIGNAL_EXIT_CODES[signal]);
-  };
-  process.once('exit', killNow);
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let stopped: Promise<void> | null = null;
-  const stop = () =>
-    (stopped ??= (async () => {
-      if (alive() && pid !== undefined) {
-        process.kill(pid, 'SIGTERM');
-        const timer = setTimeout(() => {
-          if (alive()) process.kill(pid, 'SIGKILL');
-        }, 10_000);
-        await exited;
-        clearTimeout(timer);
-      }
-      process.removeListener('exit', killNow);
-      process.removeListener('SIGINT', onSignal);
-      process.removeListener('SIGTERM', onSignal);
-      removeDir(dataDir);
-    })());
-
-  try {
-    if (pid === undefined) throw new Error('the broker process did not start');
-    const listening = await new Promise<{ http: string; workers?: number }>((resolve, reject) => {
-      let stdout = '';
-      const timer = setTimeout(() => reject(new Error(`broker did not start in 20 s: ${stderr}`)), 20_000);
-      const onData = (chunk: string) => {
-        stdout += chunk;
-        for (const line of stdout.split('\n')) {
-          if (!line.startsWith('{')) continue;
-          try {
-            const event = JSON.parse(line) as { msg?: string; http?: string; workers?: number };
-            if (event.msg === 'listening' && typeof event.http === 'string') {
-              clearTimeout(timer);
-              child.stdout!.removeListener('data', onData);
-              resolve({ http: event.http, workers: event.workers });
-              return;
-            }
-          } catch {
-            // A partial line: the rest is on its way.
-          }
-        }
-      };
-      child.stdout!.setEncoding('utf8');
-      child.stdout!.on('data', onData);
-      child.once('exit', () => {
-        clearTimeout(timer);
-        reject(new Error(exitReport() ?? 'broker exited before listening'));
-      });
+    broker = await startFreshetBroker({
+      dataDir,
+      ...(profileDir ? { bunArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
     });
-    // Keep draining stdout so the broker never blocks on a full pipe.
-    child.stdout!.resume();
-    return {
-      url: listening.http,
-      pid,
-      workers: listening.workers ?? null,
-      cpuSeconds: () => processCpuSeconds(pid),
-      exitReport,
-      stop,
-    };
   } catch (err) {
-    await stop();
+    removeDir(dataDir);
     throw err;
   }
+  let stopped: Promise<void> | null = null;
+  return {
+    ...broker,
+    stop: () =>
+      (stopped ??= (async () => {
+        await broker.stop();
+        removeDir(dataDir);
+      })()),
+  };
 }
 
 /** utime + stime of a process from /proc (Linux); null elsewhere. Assumes USER_HZ = 100, Linux's value everywhere. */
-function processCpuSeconds(pid: number): number | null {
+function _processCpuSeconds(pid: number): number | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

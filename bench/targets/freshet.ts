@@ -81,6 +81,8 @@ export interface FreshetBrokerOptions {
   flushPolicy?: 'interval' | 'always';
   /** More broker flags, e.g. `['--workers', '1']`. */
   extraArgs?: readonly string[];
+  /** Flags for bun itself, before the script (e.g. `--cpu-prof`). */
+  bunArgs?: readonly string[];
 }
 
 /** A running broker; fits bench/produce.ts's BenchBroker, so its httpRun/consumeRaw work against it. */
@@ -100,6 +102,7 @@ const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
 /** Spawns `bun src/main.ts` on `dataDir` and a free port; resolves once it listens (rejects after 60 s). */
 export async function startFreshetBroker(options: FreshetBrokerOptions): Promise<FreshetBroker> {
   const args = [
+    ...(options.bunArgs ?? []),
     'src/main.ts',
     '--data-dir',
     options.dataDir,
