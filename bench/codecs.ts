@@ -5,9 +5,11 @@
  * uncompressed MB, so the two compare). Bun's built-in gzip/zstd serve as the comparison; no pure-JS
  * codec is installed (nor worth adding as a dependency just to lose to native).
  */
+
 import { BATCH_HEADER_SIZE, CompressionType } from '../src/records/batch-header.ts';
 import { compress, decompress } from '../src/records/compression.ts';
 import { encodeRecordBatch } from '../src/records/record-batch.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 import { type BenchOptions, mbPerSec, progress, putSummary, round, runDirectly, settle } from './harness.ts';
 
 const RECORD_BYTES = 1024;
@@ -21,18 +23,6 @@ const CODECS = [
   ['lz4', CompressionType.Lz4],
   ['zstd', CompressionType.Zstd],
 ] as const;
-
-/** A seeded PRNG (mulberry32), so every run measures the same bytes. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const WORDS = ['checkout', 'login', 'search', 'view', 'cart', 'refund', 'signup', 'logout', 'share'];
 const COUNTRIES = ['DE', 'FR', 'US', 'JP', 'BR', 'IN', 'NG', 'SE'];
@@ -61,7 +51,7 @@ function jsonEvent(random: () => number): Uint8Array {
 
 /** The uncompressed records region of each batch: exactly what the producer hands the codec. */
 function makeBatches(): Uint8Array[] {
-  const random = seeded(1);
+  const random = seededRandom(1);
   const perBatch = Math.floor(BATCH_BYTES / RECORD_BYTES);
   return Array.from({ length: BATCH_COUNT }, () => {
     const records = Array.from({ length: perBatch }, () => ({ value: jsonEvent(random) }));

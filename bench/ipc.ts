@@ -1,6 +1,8 @@
 /** @module Main thread → partition worker transport: the shared-memory ring (copy in + small postMessage) against postMessage with structured clone and with transfer, for 16 KiB and 1 MiB batches. */
+
 import { Worker } from 'node:worker_threads';
 import { createRing, type RingWriter } from '../src/ipc/ring.ts';
+import { seededRandom } from '../test/support/seeded-random.ts';
 import {
   type BenchOptions,
   KIB,
@@ -52,22 +54,10 @@ const WINDOW_BYTES = 32 * MIB;
 const RING_BYTES = 64 * MIB;
 const REPEATS = 3;
 
-/** A seeded PRNG (mulberry32), so every run moves the same bytes. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (t ^ (t >>> 14)) >>> 0;
-  };
-}
-
 function randomBytes(size: number, seed: number): Uint8Array {
-  const next = seeded(seed);
+  const random = seededRandom(seed);
   const words = new Uint32Array(size / 4);
-  for (let i = 0; i < words.length; i++) words[i] = next();
+  for (let i = 0; i < words.length; i++) words[i] = random() * 4294967296;
   return new Uint8Array(words.buffer);
 }
 

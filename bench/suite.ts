@@ -1,5 +1,7 @@
 /** @module The comparative suite (`npm run bench -- suite [--quick]`): the machine's limits, then W1–W6 against Freshet, then W1–W4 against Redis Streams and NATS JetStream when installed; one results object for the report. */
+
 import { availableParallelism, cpus, loadavg, platform, release, totalmem } from 'node:os';
+import { FRESHET_GOALS } from './goals.ts';
 import { type BenchOptions, progress, round, runDirectly } from './harness.ts';
 import { type LimitName, type Limits, measureLimits } from './limits.ts';
 import { FreshetTarget } from './targets/freshet.ts';
@@ -122,21 +124,6 @@ const LIMITS_OF: Record<string, readonly LimitName[]> = {
   w3: ['page_cache_read', 'loopback_tcp'],
 };
 
-/** Issue 4's goals for Freshet on this kind of machine. */
-const GOALS: ReadonlyArray<Omit<GoalRow, 'target' | 'value' | 'met'>> = [
-  { workload: 'w1', variant: null, metric: 'records_per_s', comparison: '>=', goal: 1_000_000 },
-  { workload: 'w2', variant: null, metric: 'mb_per_s', comparison: '>=', goal: 500 },
-  { workload: 'w2s', variant: null, metric: 'mb_per_s', comparison: '>=', goal: 300 },
-  { workload: 'w3', variant: 'decoded 100 B', metric: 'records_per_s', comparison: '>=', goal: 2_000_000 },
-  { workload: 'w3', variant: 'raw 100 B', metric: 'records_per_s', comparison: '>=', goal: 2_000_000 },
-  { workload: 'w3', variant: 'decoded 1 KiB', metric: 'mb_per_s', comparison: '>=', goal: 1500 },
-  { workload: 'w3', variant: 'raw 1 KiB', metric: 'mb_per_s', comparison: '>=', goal: 1500 },
-  { workload: 'w4', variant: '5000/s', metric: 'p99_ms', comparison: '<=', goal: 1 },
-  { workload: 'w4', variant: '5000/s', metric: 'p999_ms', comparison: '<=', goal: 3 },
-  { workload: 'w6', variant: 'restart', metric: 'rss_mib', comparison: '<=', goal: 2048 },
-  { workload: 'w6', variant: 'restart', metric: 'restart_serving_s', comparison: '<=', goal: 10 },
-];
-
 // ------------------------------------------------------------------ peers
 
 interface PeerDef {
@@ -241,7 +228,7 @@ function ratiosOf(runs: readonly RunRow[], limits: Limits | null): RatioRow[] {
 }
 
 function goalsOf(runs: readonly RunRow[]): GoalRow[] {
-  return GOALS.map((goal) => {
+  return FRESHET_GOALS.map((goal) => {
     const row = runs.find(
       (r) =>
         r.target === 'freshet' &&

@@ -1,4 +1,5 @@
 /** @module The report's data: reads a run's results.json defensively, names and formats its figures, and picks the summary rows, limits and goals the report shows. */
+import { FRESHET_GOALS } from '../goals.ts';
 
 /*
  * Input: results.json as bench/run.ts writes it: the run's header and one result object per workload. The
@@ -569,27 +570,6 @@ export function microRows(run: RunFile): SummaryRow[] {
 
 // ------------------------------------------------------------------ goals (issue 4)
 
-/** bench/suite.ts's goals, used when a run carries none (older results). */
-const GOALS: readonly {
-  workload: string;
-  variant: string | null;
-  metric: string;
-  comparison: '>=' | '<=';
-  goal: number;
-}[] = [
-  { workload: 'w1', variant: null, metric: 'records_per_s', comparison: '>=', goal: 1_000_000 },
-  { workload: 'w2', variant: null, metric: 'mb_per_s', comparison: '>=', goal: 500 },
-  { workload: 'w2s', variant: null, metric: 'mb_per_s', comparison: '>=', goal: 300 },
-  { workload: 'w3', variant: 'decoded 100 B', metric: 'records_per_s', comparison: '>=', goal: 2_000_000 },
-  { workload: 'w3', variant: 'raw 100 B', metric: 'records_per_s', comparison: '>=', goal: 2_000_000 },
-  { workload: 'w3', variant: 'decoded 1 KiB', metric: 'mb_per_s', comparison: '>=', goal: 1500 },
-  { workload: 'w3', variant: 'raw 1 KiB', metric: 'mb_per_s', comparison: '>=', goal: 1500 },
-  { workload: 'w4', variant: '5000/s', metric: 'p99_ms', comparison: '<=', goal: 1 },
-  { workload: 'w4', variant: '5000/s', metric: 'p999_ms', comparison: '<=', goal: 3 },
-  { workload: 'w6', variant: 'restart', metric: 'rss_mib', comparison: '<=', goal: 2048 },
-  { workload: 'w6', variant: 'restart', metric: 'restart_serving_s', comparison: '<=', goal: 10 },
-];
-
 /** The rows of issue 4's goals table. */
 const ISSUE_GOALS = [
   {
@@ -634,7 +614,7 @@ export function goalRows(suite: Suite): GoalRow[] {
           value: num(g.value),
           met: typeof g.met === 'boolean' ? g.met : null,
         }))
-      : GOALS.map((g) => {
+      : FRESHET_GOALS.map((g) => {
           const row = suite.runs.find(
             (r) =>
               isFreshet(r.target) &&
