@@ -59,8 +59,12 @@ export async function runBroker(argv: string[]): Promise<void> {
       fetch: app.fetch,
       // Bodies are checked against max.request.bytes by the app; this is Bun's own hard ceiling above it.
       maxRequestBodySize: config.maxRequestBytes + 1024 * 1024,
-      // Long-polled fetches hold a request open for up to maxFetchWaitMs.
-      idleTimeout: Math.min(255, Math.ceil(config.maxFetchWaitMs / 1000) + 10),
+      // Long-polled fetches hold a request open for up to maxFetchWaitMs, a group join up to the member's
+      // rebalance timeout (at most groupMaxSessionTimeoutMs). 255 s is Bun's ceiling.
+      idleTimeout: Math.min(
+        255,
+        Math.ceil(Math.max(config.maxFetchWaitMs, config.groupMaxSessionTimeoutMs) / 1000) + 10,
+      ),
     });
   } catch (err) {
     process.stderr.write(

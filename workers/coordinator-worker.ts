@@ -1,29 +1,59 @@
 /**
  * @module
- * Thread entry of the coordinator worker: the one owner of topic metadata (and, in a later issue, of
- * consumer groups). Everything else reaches its state through RPC.
+ * Thread entry of the coordinator worker: the one owner of topic metadata and of consumer groups (their
+ * members, generations, assignments and committed offsets, persisted in `__consumer_offsets`).
+ * Everything else reaches that state through RPC.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { LogConfig } from '../src/config/log-config.ts';
+import { COORDINATOR_METHODS, Coordinator } from '../src/coordinator/coordinator.ts';
+import type { GroupConfig } from '../src/coordinator/group-coordinator.ts';
+import { GroupCoordinator } from '../src/coordinator/group-coordinator.ts';
+import { type GroupLog, MemoryGroupLog } from '../src/coordinator/group-log.ts';
 import { TopicRegistry } from '../src/coordinator/topic-registry.ts';
-import type { TopicConfigEntries } from '../src/ipc/engine.ts';
-import { serveRpc } from '../src/ipc/rpc.ts';
+import { type Handlers, serveRpc } from '../src/ipc/rpc.ts';
+import { openFileGroupLog } from '../src/partition/group-log-file.ts';
+import { createLogger, type LogLevel } from '../src/shared/logger.ts';
 
 export interface CoordinatorWorkerData {
-  /** null: metadata in memory only. */
+  /** null: metadata and groups in memory only. */
   dataDir: string | null;
   logDefaults: LogConfig;
+  groupConfig: GroupConfig;
+  logLevel: LogLevel;
 }
 
 const data = workerData as CoordinatorWorkerData;
-const registry = new TopicRegistry(data.dataDir, data.logDefaults);
+const logger = createLogger(data.logLevel);
 
-serveRpc(parentPort!, {
-  list: () => registry.list(),
-  create: (name: string, partitions: number, config: TopicConfigEntries) =>
-    registry.create(name, partitions, config),
-  delete: (name: string) => registry.delete(name),
-  alter: (name: string, config: TopicConfigEntries) => registry.alter(name, config),
-  addPartitions: (name: string, count: number) => registry.addPartitions(name, count),
-  ping: () => 'coordinator',
-});
+async function start(): Promise<Coordinator> {
+  const registry = new TopicRegistry(data.dataDir, data.logDefaults);
+  const log: GroupLog =
+    data.dataDir === null
+      ? new MemoryGroupLog()
+      : await openFileGroupLog({ dataDir: data.dataDir, logConfig: data.logDefaults, logger });
+  const groups = new GroupCoordinator({
+    log,
+    config: data.groupConfig,
+    partitionCount: (topic) => registry.partitionCount(topic),
+    logger,
+  });
+  await groups.load();
+  return new Coordinator(registry, groups);
+}
+
+// The port listens from the first instant; calls wait for the replay of __consumer_offsets to finish.
+const ready = start();
+const handlers: Handlers = {
+  ping: async () => {
+    await ready;
+    return 'coordinator';
+  },
+};
+for (const name of COORDINATOR_METHODS) {
+  handlers[name] = (async (...args: unknown[]) => {
+    const coordinator = await ready;
+    return (coordinator[name] as (...a: unknown[]) => unknown).apply(coordinator, args);
+  }) as Handlers[string];
+}
+serveRpc(parentPort!, handlers);

@@ -1,9 +1,10 @@
 #!/usr/bin/env bun
 /**
  * @module
- * The `freshet` command: `topics create|list|describe|delete|alter`, `produce`, `consume`, `offsets`, and
- * `broker` (which hands over to `runBroker` of src/main.ts, loaded only then). `main()` takes argv and io
- * and returns the exit status, so tests can run it in-process; run as a program with `bun src/cli/main.ts`.
+ * The `freshet` command: `topics create|list|describe|delete|alter`, `produce`, `consume`, `offsets`,
+ * `groups list|describe|reset-offsets|delete`, and `broker` (which hands over to `runBroker` of src/main.ts,
+ * loaded only then). `main()` takes argv and io and returns the exit status, so tests can run it
+ * in-process; run as a program with `bun src/cli/main.ts`.
  * Exit status: 0 success, 1 the broker (or the network) refused, 2 bad usage.
  */
 import { fstatSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { FreshetError, HttpClient } from '../client/index.ts';
 import { type Command, commandHelp, GLOBAL_OPTIONS } from './command.ts';
 import { consume } from './consume.ts';
+import { groupsDelete, groupsDescribe, groupsList, groupsResetOffsets } from './groups.ts';
 import { type CliIo, UsageError, write } from './io.ts';
 import { produce } from './produce.ts';
 import { offsets, topicsAlter, topicsCreate, topicsDelete, topicsDescribe, topicsList } from './topics.ts';
@@ -28,7 +30,18 @@ const COMMANDS: Command[] = [
   produce,
   consume,
   offsets,
+  groupsList,
+  groupsDescribe,
+  groupsResetOffsets,
+  groupsDelete,
 ];
+
+/** Commands that take an action word: `freshet topics create`, `freshet groups list`. */
+const FAMILIES = ['topics', 'groups'] as const;
+
+function isFamily(word: string | undefined): word is (typeof FAMILIES)[number] {
+  return (FAMILIES as readonly string[]).includes(word ?? '');
+}
 
 export interface MainDeps {
   /** Starts the broker (`freshet broker [flags]`); default: `runBroker` of src/main.ts, imported on use. */
@@ -57,15 +70,17 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-function topicsHelp(): string {
-  const topics = COMMANDS.filter((c) => c.name.startsWith('topics '));
-  const width = Math.max(...topics.map((c) => c.name.length));
+/** The actions of `freshet topics` or `freshet groups`. */
+function familyHelp(family: (typeof FAMILIES)[number]): string {
+  const members = COMMANDS.filter((c) => c.name.startsWith(`${family} `));
+  const width = Math.max(...members.map((c) => c.name.length));
+  const actions = members.map((c) => c.name.slice(family.length + 1)).join('|');
   return [
-    'Usage: freshet topics <create|list|describe|delete|alter> [flags]',
+    `Usage: freshet ${family} <${actions}> [flags]`,
     '',
-    ...topics.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    ...members.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
     '',
-    "Run 'freshet topics <action> --help' for its flags.",
+    `Run 'freshet ${family} <action> --help' for its flags.`,
     '',
   ].join('\n');
 }
@@ -75,7 +90,7 @@ async function helpCommand(topic: string[], io: CliIo): Promise<number> {
   const name = topic.join(' ');
   const command = COMMANDS.find((c) => c.name === name);
   if (command !== undefined) await write(io.stdout, commandHelp(command));
-  else if (name === 'topics') await write(io.stdout, topicsHelp());
+  else if (isFamily(name)) await write(io.stdout, familyHelp(name));
   else if (name === '') await write(io.stdout, mainHelp());
   else {
     await write(io.stderr, `freshet: unknown command '${name}'\n\n${mainHelp()}`);
@@ -99,7 +114,7 @@ function words(argv: string[]): string[] {
 function findCommand(argv: string[]): { command: Command; rest: string[] } | { unknown: string } | null {
   const [first, second] = words(argv);
   if (first === undefined) return null;
-  const name = first === 'topics' ? `topics ${second ?? ''}`.trim() : first;
+  const name = isFamily(first) ? `${first} ${second ?? ''}`.trim() : first;
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) return { unknown: name };
   const skip = new Set(name.split(' '));
@@ -124,8 +139,8 @@ export async function main(argv: string[], io: CliIo, deps: MainDeps = {}): Prom
   if ('unknown' in found) {
     const help = argv.includes('--help') || argv.includes('-h');
     if (found.unknown === 'help') return helpCommand(words(argv).slice(1), io);
-    if (found.unknown === 'topics') {
-      await write(help ? io.stdout : io.stderr, topicsHelp());
+    if (isFamily(found.unknown)) {
+      await write(help ? io.stdout : io.stderr, familyHelp(found.unknown));
       return help ? 0 : 2;
     }
     await write(io.stderr, `freshet: unknown command '${found.unknown}'\n\n${mainHelp()}`);

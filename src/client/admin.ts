@@ -1,8 +1,10 @@
 /**
  * @module
- * `Admin`: topic management and offset look-ups over the HTTP API (docs/http-api.md, `/v1/topics`).
+ * `Admin`: topic management, offset look-ups and consumer-group administration over the HTTP API
+ * (docs/http-api.md, `/v1/topics` and `/v1/groups`).
  * Reads retry on retriable errors and overload (not on UNKNOWN_TOPIC_OR_PARTITION); writes (create, delete, alter) are sent once, since sending
  * them again after a lost answer would turn success into TOPIC_ALREADY_EXISTS or UNKNOWN_TOPIC_OR_PARTITION.
+ * Offset commits are the exception: committing the same offsets twice leaves the same state, so they retry.
  */
 import { FreshetError } from './errors.ts';
 import {
@@ -13,7 +15,19 @@ import {
   topicPath,
   withRetries,
 } from './http.ts';
-import type { OffsetAnswer, OffsetSpec, TopicConfig, TopicDescription, TopicSummary } from './types.ts';
+import type {
+  CommittedOffset,
+  GroupDescription,
+  GroupOverview,
+  OffsetAnswer,
+  OffsetCommit,
+  OffsetResetTarget,
+  OffsetSpec,
+  ResolvedOffset,
+  TopicConfig,
+  TopicDescription,
+  TopicSummary,
+} from './types.ts';
 
 export interface AdminOptions extends HttpOptions, Partial<RetryPolicy> {
   /** Share one HttpClient between clients; its options then win over url/fetch/headers here. */
@@ -76,12 +90,123 @@ export class Admin {
     return this.read(`${topicPath(topic)}/partitions/${partition}/offsets`, { at: offsetQuery(spec) });
   }
 
+  async listGroups(): Promise<GroupOverview[]> {
+    const answer = await this.read<{ groups: GroupOverview[] }>('/v1/groups');
+    return answer.groups;
+  }
+
+  /** State, members and lag per partition; GROUP_ID_NOT_FOUND when the broker knows no such group. */
+  async describeGroup(groupId: string): Promise<GroupDescription> {
+    return this.read(groupPath(groupId));
+  }
+
+  /** Deletes a group and its offsets; NON_EMPTY_GROUP while it has members. */
+  async deleteGroup(groupId: string): Promise<void> {
+    await this.http.request('DELETE', groupPath(groupId));
+  }
+
+  /** The offsets a group committed, on every topic or on one. */
+  async fetchOffsets(groupId: string, topic?: string): Promise<CommittedOffset[]> {
+    const answer = await this.read<{ offsets: CommittedOffset[] }>(
+      `${groupPath(groupId)}/offsets`,
+      topic === undefined ? undefined : { topic },
+    );
+    return answer.offsets;
+  }
+
+  /**
+   * An admin commit (no memberId): the broker takes it only while the group has no members
+   * (UNKNOWN_MEMBER_ID otherwise). Nothing is written unless every partition exists.
+   */
+  async commitOffsets(groupId: string, offsets: OffsetCommit[]): Promise<void> {
+    const body = {
+      offsets: offsets.map(({ topic, partition, offset, metadata }) => ({
+        topic,
+        partition,
+        offset,
+        metadata,
+      })),
+    };
+    await withRetries(
+      this.retry,
+      () => this.http.request('POST', `${groupPath(groupId)}/offsets`, { body }),
+      {
+        retryIf: (err) => err.code !== 'UNKNOWN_TOPIC_OR_PARTITION',
+      },
+    );
+  }
+
+  /**
+   * The offsets `resetOffsets` would commit, without committing them: per partition of `topic` (or of
+   * `partitions`), the log start, the log end, `{offset}` clamped into [log start, log end], or the first
+   * offset at or after `{timestamp}` (the log end when no record is that recent, as Kafka's tool does).
+   */
+  async resolveOffsets(
+    topic: string,
+    to: OffsetResetTarget,
+    partitions?: number[],
+  ): Promise<ResolvedOffset[]> {
+    checkResetTarget(to);
+    const description = await this.describeTopic(topic);
+    let states = description.partitions;
+    if (partitions !== undefined) {
+      const wanted = new Set(partitions);
+      states = states.filter((p) => wanted.has(p.partition));
+      const missing = [...wanted].filter((p) => !states.some((s) => s.partition === p));
+      if (missing.length > 0) {
+        throw new FreshetError(
+          'UNKNOWN_TOPIC_OR_PARTITION',
+          `topic '${topic}' has ${description.partitions.length} partitions, no partition ${missing.join(', ')}`,
+          { retriable: false },
+        );
+      }
+    }
+    const resolved = await Promise.all(
+      states.map(async (state): Promise<ResolvedOffset> => {
+        const { partition } = state;
+        let offset: number;
+        if (to === 'earliest' || to === 'latest') {
+          offset = (await this.listOffset(topic, partition, to)).offset;
+        } else if ('offset' in to) {
+          offset = Math.min(Math.max(to.offset, state.logStartOffset), state.highWatermark);
+        } else {
+          offset = (await this.listOffset(topic, partition, to.timestamp)).offset;
+          if (offset === -1) offset = (await this.listOffset(topic, partition, 'latest')).offset;
+        }
+        return { topic, partition, offset };
+      }),
+    );
+    return resolved.sort((a, b) => a.partition - b.partition);
+  }
+
+  /**
+   * Moves a group's committed offsets on `topic` (every partition, or `partitions`) as `resolveOffsets`
+   * resolves them, commits them as an admin commit (so only while the group has no members:
+   * UNKNOWN_MEMBER_ID otherwise) and answers what it wrote.
+   */
+  async resetOffsets(
+    groupId: string,
+    topic: string,
+    to: OffsetResetTarget,
+    partitions?: number[],
+  ): Promise<ResolvedOffset[]> {
+    const offsets = await this.resolveOffsets(topic, to, partitions);
+    if (offsets.length > 0) await this.commitOffsets(groupId, offsets);
+    return offsets;
+  }
+
   /** A GET, retried on overload and network trouble; a missing topic is an answer, not worth retrying. */
   private read<T>(path: string, query?: Record<string, string | number>): Promise<T> {
     return withRetries(this.retry, () => this.http.request<T>('GET', path, query ? { query } : {}), {
       retryIf: (err) => err.code !== 'UNKNOWN_TOPIC_OR_PARTITION',
     });
   }
+}
+
+/** `/v1/groups/{group}`, the id URL-encoded; an empty id would address the group list instead. */
+export function groupPath(groupId: string): string {
+  if (groupId === '') throw new FreshetError('INVALID_GROUP_ID', 'group id must not be empty');
+  return `/v1/groups/${encodeURIComponent(groupId)}`;
 }
 
 /** The `at` parameter of the offsets endpoint. */
@@ -95,4 +220,16 @@ export function offsetQuery(spec: OffsetSpec): string {
     );
   }
   return String(time);
+}
+
+function checkResetTarget(to: OffsetResetTarget): void {
+  if (to === 'earliest' || to === 'latest') return;
+  if (typeof to === 'object' && to !== null) {
+    if ('offset' in to && Number.isSafeInteger(to.offset)) return;
+    if ('timestamp' in to && Number.isSafeInteger(to.timestamp) && to.timestamp >= 0) return;
+  }
+  throw new FreshetError(
+    'INVALID_REQUEST',
+    `reset target must be earliest, latest, {offset} or {timestamp >= 0}, got ${JSON.stringify(to)}`,
+  );
 }

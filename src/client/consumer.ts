@@ -1,6 +1,8 @@
 /**
  * @module
- * `Consumer`: reads assigned partitions (no groups: the caller says which partitions and where to start).
+ * `Consumer`: reads partitions the caller assigns (assign: it says which and where to start), or that a
+ * consumer group gives it (subscribe: group-member.ts runs the membership and drives the same fetchers,
+ * starting each partition at the group's committed offset, else per `autoOffsetReset`).
  *
  * Each assigned partition has a fetch loop that long-polls `GET .../partitions/{p}/records` from its fetch
  * offset for raw RecordBatch v2 bytes (`Accept: application/vnd.kafka.recordbatch`), decodes them here
@@ -28,6 +30,14 @@ import { offsetQuery } from './admin.ts';
 import { fromWireBytes, MSGPACK, RECORD_BATCH } from './codec.ts';
 import { asFreshetError, closedError, FreshetError } from './errors.ts';
 import {
+  type GroupHost,
+  GroupMember,
+  type GroupMetadata,
+  keyOf,
+  type SubscribeOptions,
+  type TopicPartition,
+} from './group-member.ts';
+import {
   backoffMs,
   DEFAULT_RETRY_POLICY,
   HttpClient,
@@ -36,7 +46,7 @@ import {
   sleep,
   topicPath,
 } from './http.ts';
-import type { ConsumerRecord, OffsetAnswer } from './types.ts';
+import type { ConsumerRecord, OffsetAnswer, OffsetCommit } from './types.ts';
 
 export type AutoOffsetReset = 'earliest' | 'latest' | 'none';
 export type StartOffset = number | 'earliest' | 'latest';
@@ -137,6 +147,10 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   private dataWaiters: Array<() => void> = [];
   private nextStart = 0;
   private closed = false;
+  private closing: Promise<void> | null = null;
+  /** Set by subscribe(); assign() and subscribe() exclude each other. */
+  private member: GroupMember | null = null;
+  private manual = false;
 
   constructor(options: ConsumerOptions = {}) {
     this.http = options.http ?? new HttpClient(options);
@@ -160,6 +174,12 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    */
   assign(partitions: TopicPartitionOffset[]): void {
     if (this.closed) throw closedError('consumer');
+    if (this.member !== null) {
+      throw new FreshetError(
+        'INVALID_REQUEST',
+        'assign() and subscribe() are exclusive: unsubscribe() first',
+      );
+    }
     const wanted = new Map<string, TopicPartitionOffset>();
     for (const entry of partitions) {
       if (!Number.isSafeInteger(entry.partition) || entry.partition < 0) {
@@ -182,36 +202,152 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       this.stop(fetcher);
       this.fetchers.delete(key);
     }
+    this.manual = wanted.size > 0;
     for (const [key, entry] of wanted) {
       const existing = this.fetchers.get(key);
       if (existing !== undefined) {
         if (entry.offset !== undefined) this.seek(entry.topic, entry.partition, entry.offset);
         continue;
       }
-      const fetcher: PartitionFetcher = {
-        topic: entry.topic,
-        partition: entry.partition,
-        position: null,
-        fetchOffset: null,
-        pendingReset: null,
-        buffer: [],
-        head: 0,
-        prefetched: null,
-        paused: false,
-        epoch: 0,
-        controller: null,
-        stalled: false,
-        assigned: true,
-        failures: 0,
-        highWatermark: -1,
-        wake: null,
-      };
-      setStart(fetcher, entry.offset ?? (this.autoOffsetReset as 'earliest' | 'latest'));
-      this.fetchers.set(key, fetcher);
-      const loop = this.run(fetcher);
-      this.loops.add(loop);
-      void loop.finally(() => this.loops.delete(loop));
+      this.startFetcher(entry.topic, entry.partition, entry.offset ?? null);
     }
+  }
+
+  /**
+   * Joins consumer group `options.groupId` for `topics`: the group's coordinator assigns the partitions
+   * (onAssigned/onRevoked/onLost tell which) and the consumer fetches them from the group's committed
+   * offsets. Calling it again with the same group changes the topics. Exclusive with assign().
+   */
+  subscribe(topics: string[], options: SubscribeOptions): void {
+    if (this.closed) throw closedError('consumer');
+    if (this.manual) {
+      throw new FreshetError('INVALID_REQUEST', 'assign() and subscribe() are exclusive: assign([]) first');
+    }
+    if (this.member !== null) {
+      if (this.member.groupId !== options.groupId) {
+        throw new FreshetError(
+          'INVALID_REQUEST',
+          `already in group ${this.member.groupId}: unsubscribe() before joining ${options.groupId}`,
+        );
+      }
+      this.member.subscribe(topics);
+      return;
+    }
+    const member = new GroupMember({
+      http: this.http,
+      retry: this.retry,
+      topics,
+      options,
+      host: this.groupHost(),
+    });
+    this.member = member;
+    member.start();
+  }
+
+  /** Leaves the group (committing first with autoCommit, and revoking); assign() or subscribe() may follow. */
+  async unsubscribe(): Promise<void> {
+    const member = this.member;
+    if (member !== null) {
+      await member.close();
+      if (this.member === member) this.member = null;
+    }
+    if (this.manual && !this.closed) this.assign([]);
+  }
+
+  /**
+   * Commits offsets for the group: `offsets`, or the position of every assigned partition (the next offset
+   * poll() hands out, so only records already handed to the application count as done). Throws the broker's
+   * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID or REBALANCE_IN_PROGRESS when the member's generation is over.
+   */
+  async commit(offsets?: OffsetCommit[]): Promise<void> {
+    if (this.closed) throw closedError('consumer');
+    await this.groupMember('commit').commit(offsets);
+  }
+
+  /** The group's committed offset for a partition; null when nothing was committed. */
+  committed(topic: string, partition: number): Promise<number | null> {
+    if (this.closed) return Promise.reject(closedError('consumer'));
+    return this.groupMember('committed').committed(topic, partition);
+  }
+
+  /** The member's group, id, generation and assignor; null when not subscribed. */
+  groupMetadata(): GroupMetadata | null {
+    return this.member?.metadata() ?? null;
+  }
+
+  private groupMember(what: string): GroupMember {
+    if (this.member === null) throw new FreshetError('INVALID_REQUEST', `${what}() needs subscribe() first`);
+    return this.member;
+  }
+
+  /** How the group member starts, stops and reads this consumer's partitions. */
+  private groupHost(): GroupHost {
+    const each = (partitions: TopicPartition[], fn: (fetcher: PartitionFetcher, key: string) => void) => {
+      for (const { topic, partition } of partitions) {
+        const key = keyOf(topic, partition);
+        const fetcher = this.fetchers.get(key);
+        if (fetcher !== undefined) fn(fetcher, key);
+      }
+    };
+    return {
+      start: (partitions) => {
+        for (const { topic, partition, offset } of partitions) {
+          if (!this.fetchers.has(keyOf(topic, partition))) this.startFetcher(topic, partition, offset);
+        }
+      },
+      freeze: (partitions) =>
+        each(partitions, (fetcher) => {
+          this.stop(fetcher);
+          fetcher.buffer = [];
+          fetcher.head = 0;
+          fetcher.prefetched = null;
+        }),
+      drop: (partitions) =>
+        each(partitions, (fetcher, key) => {
+          this.stop(fetcher);
+          this.fetchers.delete(key);
+        }),
+      position: (topic, partition) => this.fetchers.get(keyOf(topic, partition))?.position ?? null,
+      report: (err) => this.pushError(err),
+    };
+  }
+
+  /**
+   * Starts a partition's fetch loop at `offset`, or per autoOffsetReset when null; with 'none' it stalls
+   * until seek() and the next poll() throws OFFSET_OUT_OF_RANGE.
+   */
+  private startFetcher(topic: string, partition: number, offset: StartOffset | null): void {
+    const fetcher: PartitionFetcher = {
+      topic,
+      partition,
+      position: null,
+      fetchOffset: null,
+      pendingReset: null,
+      buffer: [],
+      head: 0,
+      prefetched: null,
+      paused: false,
+      epoch: 0,
+      controller: null,
+      stalled: false,
+      assigned: true,
+      failures: 0,
+      highWatermark: -1,
+      wake: null,
+    };
+    if (offset === null && this.autoOffsetReset === 'none') {
+      fetcher.stalled = true;
+      this.fail(
+        fetcher,
+        new FreshetError('OFFSET_OUT_OF_RANGE', "no committed offset, and autoOffsetReset is 'none'"),
+      );
+    } else {
+      setStart(fetcher, offset ?? (this.autoOffsetReset as 'earliest' | 'latest'));
+    }
+    this.fetchers.set(keyOf(topic, partition), fetcher);
+    const loop = this.run(fetcher);
+    this.loops.add(loop);
+    void loop.finally(() => this.loops.delete(loop));
   }
 
   assignment(): Array<{ topic: string; partition: number }> {
@@ -289,12 +425,20 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     }
   }
 
-  /** Stops every fetch loop; pending polls return [] and iterators end. */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /**
+   * Stops every fetch loop; pending polls return [] and iterators end. A group member first commits (with
+   * autoCommit), revokes and leaves the group (static members do not leave), bounded by its session timeout.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.shutdown();
+    return this.closing;
+  }
+
+  private async shutdown(): Promise<void> {
     this.closed = true;
-    for (const fetcher of this.fetchers.values()) this.stop(fetcher);
     this.notify();
+    await this.member?.close();
+    for (const fetcher of this.fetchers.values()) this.stop(fetcher);
     await Promise.allSettled([...this.loops]);
   }
 
@@ -320,7 +464,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const count = fetchers.length;
     for (let i = 0; i < count && out.length < max; i++) {
       const fetcher = fetchers[(this.nextStart + i) % count]!;
-      if (fetcher.paused || fetcher.head >= fetcher.buffer.length) continue;
+      if (!fetcher.assigned || fetcher.paused || fetcher.head >= fetcher.buffer.length) continue;
       const end = Math.min(fetcher.buffer.length, fetcher.head + (max - out.length));
       for (let j = fetcher.head; j < end; j++) out.push(fetcher.buffer[j]!);
       fetcher.head = end;
@@ -357,9 +501,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   }
 
   private fail(fetcher: PartitionFetcher, err: FreshetError): void {
-    // Nobody may be polling: keep the latest few errors, not all of them.
-    if (this.errors.length >= MAX_QUEUED_ERRORS) this.errors.shift();
-    this.errors.push(
+    this.pushError(
       new FreshetError(err.code, `${fetcher.topic}/${fetcher.partition}: ${err.message}`, {
         status: err.status,
         retriable: err.retriable,
@@ -367,6 +509,13 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
         cause: err,
       }),
     );
+  }
+
+  /** Queues an error for the next poll(). */
+  private pushError(err: FreshetError): void {
+    // Nobody may be polling: keep the latest few errors, not all of them.
+    if (this.errors.length >= MAX_QUEUED_ERRORS) this.errors.shift();
+    this.errors.push(err);
     this.notify();
   }
 
@@ -586,10 +735,6 @@ function fromWire(fetcher: PartitionFetcher, raw: WireRecord): ConsumerRecord {
         }))
       : [],
   };
-}
-
-function keyOf(topic: string, partition: number): string {
-  return `${partition}:${topic}`;
 }
 
 function setStart(fetcher: PartitionFetcher, offset: StartOffset): void {

@@ -26,6 +26,7 @@ export {
   type TopicPartitionOffset,
 } from './consumer.ts';
 export { FreshetError, type FreshetErrorCode, type FreshetErrorOptions } from './errors.ts';
+export type { GroupMetadata, RebalanceCallback, SubscribeOptions, TopicPartition } from './group-member.ts';
 export {
   DEFAULT_URL,
   HttpClient,
@@ -39,14 +40,24 @@ export { Producer, type ProducerOptions } from './producer.ts';
 export type {
   Acks,
   Bytes,
+  CommittedOffset,
   ConsumerRecord,
+  GroupDescription,
+  GroupMemberDescription,
+  GroupOverview,
+  GroupPartitionLag,
+  GroupState,
+  GroupTopicPartitions,
   Header,
   HeaderInput,
   OffsetAnswer,
+  OffsetCommit,
+  OffsetResetTarget,
   OffsetSpec,
   PartitionState,
   ProducerRecord,
   RecordMetadata,
+  ResolvedOffset,
   TopicConfig,
   TopicDescription,
   TopicSummary,

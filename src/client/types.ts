@@ -79,3 +79,100 @@ export interface OffsetAnswer {
 
 /** Kafka's acks: 0 (fire and forget), 1 or 'all' (-1). One broker: 1 and 'all' wait for the same thing. */
 export type Acks = 0 | 1 | -1 | 'all';
+
+/** A consumer group's lifecycle state, as Kafka names it. */
+export type GroupState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+
+/** One group in `GET /v1/groups`. */
+export interface GroupOverview {
+  groupId: string;
+  /** `consumer` for consumer groups. */
+  protocolType: string;
+  state: GroupState;
+  /** Member count. */
+  members: number;
+}
+
+export interface GroupTopicPartitions {
+  topic: string;
+  /** Ascending. */
+  partitions: number[];
+}
+
+export interface GroupMemberDescription {
+  memberId: string;
+  /** Static membership (`group.instance.id`); null for a dynamic member. */
+  groupInstanceId: string | null;
+  clientId: string;
+  clientHost: string;
+  /** The topics it subscribed to. */
+  topics: string[];
+  /** Its partitions in the current generation. */
+  assignment: GroupTopicPartitions[];
+}
+
+/** Where a group stands on one partition: what it committed against what the log holds. */
+export interface GroupPartitionLag {
+  topic: string;
+  partition: number;
+  /** The member that owns it in the current generation, null when nobody does. */
+  memberId: string | null;
+  /** -1 when the group has committed nothing for it. */
+  committedOffset: number;
+  logEndOffset: number;
+  /** logEndOffset - committedOffset; null when nothing is committed. */
+  lag: number | null;
+  metadata: string;
+  /** Epoch ms; -1 when nothing is committed. */
+  commitTimestamp: number;
+}
+
+/** `GET /v1/groups/{group}`. */
+export interface GroupDescription {
+  groupId: string;
+  state: GroupState;
+  protocolType: string;
+  /** The assignor of the current generation ('' while none). */
+  assignor: string;
+  generationId: number;
+  /** The leader's memberId ('' while none). */
+  leader: string;
+  /** Rebalances completed since the broker started. */
+  rebalances: number;
+  members: GroupMemberDescription[];
+  /** Every partition the group has an offset for or a member owns. */
+  partitions: GroupPartitionLag[];
+}
+
+/** An offset a group committed (`GET /v1/groups/{group}/offsets`). */
+export interface CommittedOffset {
+  topic: string;
+  partition: number;
+  /** The next offset the group will read. */
+  offset: number;
+  metadata: string;
+  /** When the commit was written, epoch ms. */
+  commitTimestamp: number;
+}
+
+/** An offset to commit. */
+export interface OffsetCommit {
+  topic: string;
+  partition: number;
+  offset: number;
+  /** Free text kept with the offset (at most the broker's `--offset-metadata-max-bytes`). */
+  metadata?: string;
+}
+
+/**
+ * Where `Admin.resetOffsets` moves a group: the log start or end, an offset (clamped into the log's range),
+ * or the first offset whose timestamp is at or after a time (epoch ms; the log end when there is none).
+ */
+export type OffsetResetTarget = 'earliest' | 'latest' | { offset: number } | { timestamp: number };
+
+/** An offset `Admin.resolveOffsets` resolved (and `Admin.resetOffsets` committed). */
+export interface ResolvedOffset {
+  topic: string;
+  partition: number;
+  offset: number;
+}

@@ -30,6 +30,20 @@ export interface BrokerConfig {
   maxFetchWaitMs: number;
   /** `--log-level`. */
   logLevel: LogLevel;
+  /** `--group-min-session-timeout-ms` (Kafka's group.min.session.timeout.ms): the shortest session a member may ask for. */
+  groupMinSessionTimeoutMs: number;
+  /** `--group-max-session-timeout-ms`: the longest session (and, here, rebalance timeout) a member may ask for. */
+  groupMaxSessionTimeoutMs: number;
+  /** `--group-initial-rebalance-delay-ms`: how long the first rebalance of an empty group waits for more members. */
+  groupInitialRebalanceDelayMs: number;
+  /** `--group-max-size`: members one group may have. */
+  groupMaxSize: number;
+  /** `--offsets-retention-minutes`: committed offsets of a group that stayed empty this long expire. */
+  offsetsRetentionMinutes: number;
+  /** `--offsets-retention-check-interval-ms`: how often expired offsets are looked for. */
+  offsetsRetentionCheckIntervalMs: number;
+  /** `--offset-metadata-max-bytes`: the longest metadata string kept with a committed offset. */
+  offsetMetadataMaxBytes: number;
   /** Topic defaults (`--segment-bytes`, `--retention-ms`, `--flush-policy`, ...), overridable per topic. */
   logDefaults: Readonly<LogConfig>;
 }
@@ -45,5 +59,12 @@ export const DEFAULT_BROKER_CONFIG: Readonly<Omit<BrokerConfig, 'workers'>> = Ob
   retentionCheckIntervalMs: 5 * 60 * 1000,
   maxFetchWaitMs: 30_000,
   logLevel: 'info',
+  groupMinSessionTimeoutMs: 6_000,
+  groupMaxSessionTimeoutMs: 300_000,
+  groupInitialRebalanceDelayMs: 3_000,
+  groupMaxSize: 1_000,
+  offsetsRetentionMinutes: 7 * 24 * 60,
+  offsetsRetentionCheckIntervalMs: 10 * 60 * 1000,
+  offsetMetadataMaxBytes: 4096,
   logDefaults: DEFAULT_LOG_CONFIG,
 });

@@ -133,6 +133,48 @@ const BROKER_FLAGS: FlagDef[] = [
     'the longest a long-polled fetch may wait',
   ),
   broker(
+    'group-min-session-timeout-ms',
+    'groupMinSessionTimeoutMs',
+    intValue(1, MAX_TIMER_MS, 'ms'),
+    "the shortest session timeout a group member may ask for (Kafka's group.min.session.timeout.ms)",
+  ),
+  broker(
+    'group-max-session-timeout-ms',
+    'groupMaxSessionTimeoutMs',
+    intValue(1, 3_600_000, 'ms'),
+    'the longest session timeout, and rebalance timeout, a group member may ask for',
+  ),
+  broker(
+    'group-initial-rebalance-delay-ms',
+    'groupInitialRebalanceDelayMs',
+    intValue(0, MAX_TIMER_MS, 'ms'),
+    "how long the first rebalance of an empty group waits for more members (Kafka's group.initial.rebalance.delay.ms)",
+  ),
+  broker(
+    'group-max-size',
+    'groupMaxSize',
+    intValue(1, 1_000_000, 'count'),
+    'members one consumer group may have',
+  ),
+  broker(
+    'offsets-retention-minutes',
+    'offsetsRetentionMinutes',
+    intValue(1, 1_000_000_000, 'count'),
+    'committed offsets of a group that stayed empty this many minutes expire',
+  ),
+  broker(
+    'offsets-retention-check-interval-ms',
+    'offsetsRetentionCheckIntervalMs',
+    intValue(1, MAX_TIMER_MS, 'ms'),
+    'how often expired committed offsets are looked for',
+  ),
+  broker(
+    'offset-metadata-max-bytes',
+    'offsetMetadataMaxBytes',
+    intValue(0, 1_048_576, 'bytes'),
+    'the longest metadata string kept with a committed offset',
+  ),
+  broker(
     'log-level',
     'logLevel',
     enumValue(['debug', 'info', 'warn', 'error'] as const),
@@ -235,6 +277,12 @@ export function loadConfig(
       `${origin.get(inFlight) ?? '--max-in-flight-bytes'}: ${config.maxInFlightBytes} is less than ` +
         `--max-request-bytes (${config.maxRequestBytes}${origin.has(request) ? '' : ', the default'}); ` +
         'a produce request that large could never be queued to a worker',
+    );
+  }
+  if (config.groupMinSessionTimeoutMs > config.groupMaxSessionTimeoutMs) {
+    problems.push(
+      `--group-min-session-timeout-ms (${config.groupMinSessionTimeoutMs}) is more than ` +
+        `--group-max-session-timeout-ms (${config.groupMaxSessionTimeoutMs}): no session timeout would be allowed`,
     );
   }
   if (problems.length > 0) throw new ConfigError(problems);

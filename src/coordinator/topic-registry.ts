@@ -13,6 +13,7 @@ import type { LogConfig } from '../config/log-config.ts';
 import { parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
 import type { TopicConfigEntries } from '../ipc/engine.ts';
 import { BrokerError } from '../shared/errors.ts';
+import { OFFSETS_TOPIC } from './group-records.ts';
 
 export interface TopicRecord {
   name: string;
@@ -65,6 +66,11 @@ export class TopicRegistry implements TopicStore {
     return [...this.topics.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Partition count of a topic; undefined when it does not exist. */
+  partitionCount(name: string): number | undefined {
+    return this.topics.get(name)?.partitions;
+  }
+
   private get(name: string): TopicRecord {
     const t = this.topics.get(name);
     if (!t) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
@@ -73,6 +79,12 @@ export class TopicRegistry implements TopicStore {
 
   async create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
     validateTopicName(name);
+    if (name === OFFSETS_TOPIC) {
+      throw new BrokerError(
+        'INVALID_TOPIC_EXCEPTION',
+        `'${OFFSETS_TOPIC}' is the broker's internal topic of committed offsets; pick another name`,
+      );
+    }
     if (this.topics.has(name))
       throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
     checkPartitionCount(partitions);

@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from '../shared/logger.ts';
 import { createErrorHandler, notFound } from './error-handler.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { HttpConfig, RouteDeps } from './route-deps.ts';
+import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { offsetRoutes } from './routes/offsets.ts';
 import { recordRoutes } from './routes/records.ts';
@@ -55,5 +56,6 @@ export function createApp(engine: Engine, options: AppOptions): Hono {
   app.route('/', topicRoutes(deps));
   app.route('/', recordRoutes(deps));
   app.route('/', offsetRoutes(deps));
+  app.route('/', groupRoutes(deps));
   return app;
 }

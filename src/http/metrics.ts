@@ -2,7 +2,8 @@
  * @module
  * Prometheus metrics of the HTTP door, on a Registry of its own (never prom-client's global one, so two
  * apps in one process, as in tests, do not collide): request latency per route, requests in flight,
- * produce/fetch counters, and partition offsets read from `engine.stats()` at scrape time.
+ * produce/fetch counters, and partition offsets and consumer groups (members, state, rebalances, lag) read
+ * from `engine.stats()` at scrape time.
  *
  * Per request, nothing is hashed: each label set (method + route + status, or topic) has a child cached
  * in a Map the first time it is seen, and a request only bumps the child's numbers. prom-client validates
@@ -11,7 +12,7 @@
  * /metrics is scraped.
  */
 import { Counter, Gauge, type Metric, Registry } from 'prom-client';
-import type { Engine } from '../ipc/engine.ts';
+import type { Engine, GroupStats } from '../ipc/engine.ts';
 
 export interface Metrics {
   readonly registry: Registry;
@@ -28,6 +29,23 @@ export interface Metrics {
 
 /** Wide enough for long-polled fetches, which wait up to --max-wait-ms (30 s by default). */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+
+/**
+ * Most `freshet_group_lag` series one scrape renders. Partition series are otherwise one per partition that
+ * exists, but lag series multiply partitions by groups, and groups come and go at the clients' will. Past
+ * the cap the first series in group-id, topic, partition order are kept (the same ones every scrape), and
+ * `freshet_group_lag_sum` still counts every partition.
+ */
+export const MAX_GROUP_LAG_SERIES = 10_000;
+
+/** Every group state, for `freshet_group_state` (one series per state, 1 for the current one). */
+const GROUP_STATES = Object.keys({
+  Empty: true,
+  PreparingRebalance: true,
+  CompletingRebalance: true,
+  Stable: true,
+  Dead: true,
+} satisfies Record<GroupStats['state'], true>) as Array<GroupStats['state']>;
 
 /** One latency series: observations per bucket (not cumulative; the last slot is above every bound). */
 interface LatencySeries {
@@ -226,6 +244,67 @@ export function createMetrics(): Metrics {
     registers,
   });
 
+  const groupMembers = new Gauge({
+    name: 'freshet_group_members',
+    help: 'Members of the consumer group',
+    labelNames: ['group'] as const,
+    registers,
+  });
+  const groupRebalances = new Counter({
+    name: 'freshet_group_rebalances_total',
+    help: 'Rebalances of the consumer group completed since the broker started',
+    labelNames: ['group'] as const,
+    registers,
+  });
+  const groupState = new Gauge({
+    name: 'freshet_group_state',
+    help: 'State of the consumer group: 1 for the current state, 0 for the others',
+    labelNames: ['group', 'state'] as const,
+    registers,
+  });
+  const groupLag = new Gauge({
+    name: 'freshet_group_lag',
+    help: `Log end offset minus the group's committed offset, per partition with a commit (at most ${MAX_GROUP_LAG_SERIES} series)`,
+    labelNames: ['group', 'topic', 'partition'] as const,
+    registers,
+  });
+  const groupLagSum = new Gauge({
+    name: 'freshet_group_lag_sum',
+    help: "Sum of the group's lag over every partition it committed an offset for",
+    labelNames: ['group'] as const,
+    registers,
+  });
+
+  /** Refills the group series; no await, for the same reason as the partition gauges. */
+  const setGroups = (groups: readonly GroupStats[]) => {
+    groupMembers.reset();
+    groupRebalances.reset();
+    groupState.reset();
+    groupLag.reset();
+    groupLagSum.reset();
+    let lagSeries = 0;
+    const sorted = [...groups].sort((a, b) => compare(a.groupId, b.groupId));
+    for (const g of sorted) {
+      const group = g.groupId;
+      groupMembers.set({ group }, g.members);
+      groupRebalances.inc({ group }, g.rebalances);
+      for (const state of GROUP_STATES) groupState.set({ group, state }, state === g.state ? 1 : 0);
+      let sum = 0;
+      const partitions = [...g.partitions].sort((a, b) =>
+        a.topic === b.topic ? a.partition - b.partition : compare(a.topic, b.topic),
+      );
+      for (const p of partitions) {
+        if (p.lag === null) continue;
+        sum += p.lag;
+        if (lagSeries < MAX_GROUP_LAG_SERIES) {
+          groupLag.set({ group, topic: p.topic, partition: String(p.partition) }, p.lag);
+          lagSeries++;
+        }
+      }
+      groupLagSum.set({ group }, sum);
+    }
+  };
+
   return {
     registry,
     contentType: registry.contentType,
@@ -264,7 +343,13 @@ export function createMetrics(): Metrics {
       for (const [worker, bytes] of stats.inFlightBytes.entries()) {
         workerInFlightBytes.set({ worker: String(worker) }, bytes);
       }
+      setGroups(stats.groups);
       return registry.metrics();
     },
   };
+}
+
+/** Code-unit order: the same on every runtime and locale, unlike localeCompare. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -9,13 +9,29 @@
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { LogConfig } from '../config/log-config.ts';
 import { parseTopicConfig, topicConfigEntries } from '../config/topic-config.ts';
-import type { TopicRecord, TopicStore } from '../coordinator/topic-registry.ts';
+import type { CoordinatorStore } from '../coordinator/coordinator.ts';
+import type {
+  CommittedOffset,
+  GroupOverview,
+  HeartbeatRequest,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  LeaveGroupRequest,
+  OffsetCommitRequest,
+  OffsetFetchRequest,
+  SyncGroupRequest,
+  SyncGroupResponse,
+} from '../coordinator/group-api.ts';
+import type { TopicRecord } from '../coordinator/topic-registry.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
 import type {
   Engine,
   EngineStats,
   FetchRequest,
+  GroupLagDescription,
+  GroupPartitionLag,
+  GroupStats,
   OffsetResult,
   OffsetSpec,
   ProduceRequest,
@@ -48,8 +64,11 @@ export interface PartitionHost {
 
 export type EngineConfig = Pick<BrokerConfig, 'defaultPartitions' | 'autoCreateTopics' | 'logDefaults'>;
 
+/** Bounds the lag series of `stats()` (metrics): beyond this many partitions over all groups, no more. */
+const MAX_LAG_SERIES = 10_000;
+
 export class BrokerEngine implements Engine {
-  private readonly store: TopicStore;
+  private readonly store: CoordinatorStore;
   private readonly hosts: PartitionHost[];
   private readonly config: EngineConfig;
   private readonly topics = new Map<string, TopicRecord>();
@@ -59,7 +78,12 @@ export class BrokerEngine implements Engine {
   private idle: (() => void) | null = null;
   private closing = false;
 
-  constructor(store: TopicStore, hosts: PartitionHost[], config: EngineConfig, onClose: () => Promise<void>) {
+  constructor(
+    store: CoordinatorStore,
+    hosts: PartitionHost[],
+    config: EngineConfig,
+    onClose: () => Promise<void>,
+  ) {
     this.store = store;
     this.hosts = hosts;
     this.config = config;
@@ -255,12 +279,128 @@ export class BrokerEngine implements Engine {
   }
 
   async stats(): Promise<EngineStats> {
-    const all = await Promise.all(this.hosts.map((h) => h.allOffsets()));
+    const [all, counts] = await Promise.all([
+      Promise.all(this.hosts.map((h) => h.allOffsets())),
+      this.store.groupCounts(),
+    ]);
+    const partitions = all.flat();
+    const logEnd = new Map(partitions.map((p) => [partitionKey(p.topic, p.partition), p.logEndOffset]));
+    let series = 0;
+    const groups: GroupStats[] = counts.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      members: g.members,
+      rebalances: g.rebalances,
+      partitions: g.offsets
+        .filter(() => series++ < MAX_LAG_SERIES)
+        .map((o) => {
+          const end = logEnd.get(partitionKey(o.topic, o.partition));
+          return {
+            topic: o.topic,
+            partition: o.partition,
+            lag: end === undefined ? null : Math.max(0, end - o.offset),
+          };
+        }),
+    }));
     return {
       workers: this.hosts.length,
+      groups,
       inFlightBytes: this.hosts.map((h) => h.inFlightBytes()),
-      partitions: all.flat(),
+      partitions,
     };
+  }
+
+  // ---------------------------------------------------------------- consumer groups (the coordinator's)
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    return this.track(() => this.store.joinGroup(request));
+  }
+
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    return this.track(() => this.store.syncGroup(request));
+  }
+
+  heartbeat(request: HeartbeatRequest): Promise<void> {
+    return this.track(() => this.store.heartbeat(request));
+  }
+
+  leaveGroup(request: LeaveGroupRequest): Promise<void> {
+    return this.track(() => this.store.leaveGroup(request));
+  }
+
+  commitOffsets(request: OffsetCommitRequest): Promise<void> {
+    return this.track(() => this.store.commitOffsets(request));
+  }
+
+  fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
+    return this.track(() => this.store.fetchOffsets(request));
+  }
+
+  listGroups(): Promise<GroupOverview[]> {
+    return this.track(() => this.store.listGroups());
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return this.track(() => this.store.deleteGroup(groupId));
+  }
+
+  /** The coordinator's view of the group, with each partition's log end offset and the group's lag on it. */
+  describeGroup(groupId: string): Promise<GroupLagDescription> {
+    return this.track(async () => {
+      const { offsets, ...group } = await this.store.describeGroup(groupId);
+      const rows = new Map<string, GroupPartitionLag>();
+      const row = (topic: string, partition: number): GroupPartitionLag => {
+        const key = partitionKey(topic, partition);
+        let r = rows.get(key);
+        if (!r) {
+          r = {
+            topic,
+            partition,
+            memberId: null,
+            committedOffset: -1,
+            logEndOffset: -1,
+            lag: null,
+            metadata: '',
+            commitTimestamp: -1,
+          };
+          rows.set(key, r);
+        }
+        return r;
+      };
+      for (const o of offsets) {
+        const r = row(o.topic, o.partition);
+        r.committedOffset = o.offset;
+        r.metadata = o.metadata;
+        r.commitTimestamp = o.commitTimestamp;
+      }
+      for (const m of group.members) {
+        for (const { topic, partitions } of m.assignment)
+          for (const p of partitions) row(topic, p).memberId = m.memberId;
+      }
+      const byTopic = new Map<string, number[]>();
+      for (const r of rows.values()) {
+        const record = this.topics.get(r.topic);
+        if (!record || r.partition >= record.partitions) continue;
+        const list = byTopic.get(r.topic);
+        if (list) list.push(r.partition);
+        else byTopic.set(r.topic, [r.partition]);
+      }
+      await Promise.all(
+        [...byTopic].flatMap(([topic, ps]) =>
+          [...this.byHost(topic, ps)].map(async ([w, owned]) => {
+            for (const o of await this.hosts[w]!.offsets(topic, owned)) {
+              const r = rows.get(partitionKey(topic, o.partition))!;
+              r.logEndOffset = o.logEndOffset;
+              if (r.committedOffset >= 0) r.lag = Math.max(0, o.logEndOffset - r.committedOffset);
+            }
+          }),
+        ),
+      );
+      const partitions = [...rows.values()].sort((a, b) =>
+        a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+      );
+      return { ...group, partitions };
+    });
   }
 
   /**
@@ -275,9 +415,13 @@ export class BrokerEngine implements Engine {
     if (this.closing) return;
     this.closing = true;
     if (this.inFlight > 0) await new Promise<void>((resolve) => (this.idle = resolve));
-    await Promise.all(this.hosts.map((h) => h.close()));
+    await Promise.all([this.store.close(), ...this.hosts.map((h) => h.close())]);
     await this.onClose();
   }
+}
+
+function partitionKey(topic: string, partition: number): string {
+  return `${topic}\u0000${partition}`;
 }
 
 function range(from: number, to: number): number[] {

@@ -5,6 +5,7 @@
  * coordinator worker; `LocalEngine` (local-engine.ts) does the same work on one thread (in-process tests,
  * embedding). Errors are BrokerErrors with Kafka error names.
  */
+import type { GroupApi, GroupDescription, GroupState } from '../coordinator/group-api.ts';
 import type { DecodedRecord } from '../records/record-batch.ts';
 import type { LogSlice } from '../storage/partition-log.ts';
 
@@ -83,14 +84,46 @@ export interface OffsetResult {
   timestamp?: number;
 }
 
+/** Where a group stands on one partition: what it committed against what the log holds. */
+export interface GroupPartitionLag {
+  topic: string;
+  partition: number;
+  /** The member that owns it in the current generation, null when nobody does. */
+  memberId: string | null;
+  /** -1 when the group has committed nothing for it. */
+  committedOffset: number;
+  logEndOffset: number;
+  /** logEndOffset - committedOffset; null when nothing is committed. */
+  lag: number | null;
+  metadata: string;
+  /** -1 when nothing is committed. */
+  commitTimestamp: number;
+}
+
+/** A group as `GET /v1/groups/{group}` shows it: the coordinator's view plus lag per partition. */
+export interface GroupLagDescription extends Omit<GroupDescription, 'offsets'> {
+  partitions: GroupPartitionLag[];
+}
+
+export interface GroupStats {
+  groupId: string;
+  state: GroupState;
+  members: number;
+  rebalances: number;
+  partitions: Array<{ topic: string; partition: number; lag: number | null }>;
+}
+
 export interface EngineStats {
   workers: number;
+  groups: GroupStats[];
   /** Bytes of produce data waiting in IPC rings, per worker. */
   inFlightBytes: number[];
   partitions: Array<{ topic: string; partition: number; logEndOffset: number; logStartOffset: number }>;
 }
 
-export interface Engine {
+export interface Engine extends Omit<GroupApi, 'describeGroup'> {
+  /** The group with lag per partition (committed offsets against log end offsets). */
+  describeGroup(groupId: string): Promise<GroupLagDescription>;
   createTopic(name: string, partitions: number, config?: TopicConfigEntries): Promise<TopicDescription>;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;

@@ -51,6 +51,17 @@ export class RpcClient {
     });
   }
 
+  /**
+   * An object whose every method is `call(name, ...args)`: the calling side of an interface served with
+   * `serveObject`. Only for interfaces whose methods all return promises.
+   */
+  proxy<T extends object>(): T {
+    return new Proxy({} as T, {
+      get: (_target, name) =>
+        typeof name === 'string' ? (...args: unknown[]) => this.call(name, ...args) : undefined,
+    });
+  }
+
   /** Fails every waiting call and all later ones (the worker is gone). */
   failAll(error: BrokerError): void {
     this.failure = error;

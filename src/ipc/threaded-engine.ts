@@ -9,7 +9,8 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { LogConfig } from '../config/log-config.ts';
-import type { TopicRecord, TopicStore } from '../coordinator/topic-registry.ts';
+import type { CoordinatorStore } from '../coordinator/coordinator.ts';
+import { groupConfig } from '../coordinator/group-coordinator.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
 import { BrokerEngine, type PartitionHost } from './broker-engine.ts';
@@ -20,7 +21,6 @@ import type {
   ProduceResult,
   RawFetchResult,
   RecordsFetchResult,
-  TopicConfigEntries,
 } from './engine.ts';
 import { createRing, type RingWriter } from './ring.ts';
 import { RpcClient } from './rpc.ts';
@@ -125,32 +125,18 @@ class WorkerHost implements PartitionHost {
   }
 }
 
-class CoordinatorStore implements TopicStore {
-  constructor(private readonly rpc: RpcClient) {}
-  list(): Promise<TopicRecord[]> {
-    return this.rpc.call('list');
-  }
-  create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
-    return this.rpc.call('create', name, partitions, config);
-  }
-  delete(name: string): Promise<TopicRecord> {
-    return this.rpc.call('delete', name);
-  }
-  alter(name: string, config: TopicConfigEntries): Promise<TopicRecord> {
-    return this.rpc.call('alter', name, config);
-  }
-  addPartitions(name: string, count: number): Promise<TopicRecord> {
-    return this.rpc.call('addPartitions', name, count);
-  }
-}
-
 export async function createThreadedEngine(options: ThreadedEngineOptions): Promise<BrokerEngine> {
   const { config } = options;
   const dataDir = path.resolve(config.dataDir);
   const started: Array<{ worker: Worker; stopping: { value: boolean } }> = [];
   const coordinator = startWorker(
     WORKER_FILES.coordinator,
-    { dataDir: options.memory ? null : dataDir, logDefaults: config.logDefaults },
+    {
+      dataDir: options.memory ? null : dataDir,
+      logDefaults: config.logDefaults,
+      groupConfig: groupConfig(config),
+      logLevel: config.logLevel,
+    },
     'coordinator',
     options.onWorkerExit,
   );
@@ -177,7 +163,8 @@ export async function createThreadedEngine(options: ThreadedEngineOptions): Prom
     pings.push(w.rpc.call('ping'));
   }
   await Promise.all(pings);
-  const engine = new BrokerEngine(new CoordinatorStore(coordinator.rpc), hosts, config, async () => {
+  const store = coordinator.rpc.proxy<CoordinatorStore>();
+  const engine = new BrokerEngine(store, hosts, config, async () => {
     for (const w of started) w.stopping.value = true;
     await Promise.all(started.map((w) => w.worker.terminate()));
   });
