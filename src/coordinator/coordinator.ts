@@ -36,6 +36,8 @@ export interface GroupCounts {
 /** What the engine asks of the coordinator: topic metadata and groups. */
 export interface CoordinatorStore extends TopicStore, GroupApi {
   groupCounts(): Promise<GroupCounts[]>;
+  /** Shutdown, first step: waiting joins and syncs answer at once. */
+  stopWaiting(): Promise<void>;
   /** Answers waiting joins, finishes queued writes and closes `__consumer_offsets`. */
   close(): Promise<void>;
 }
@@ -57,6 +59,7 @@ export const COORDINATOR_METHODS = [
   'describeGroup',
   'deleteGroup',
   'groupCounts',
+  'stopWaiting',
   'close',
 ] as const satisfies readonly (keyof Coordinator)[];
 
@@ -117,6 +120,9 @@ export class Coordinator implements CoordinatorStore {
   }
   async groupCounts(): Promise<GroupCounts[]> {
     return this.groups.stats();
+  }
+  stopWaiting(): Promise<void> {
+    return this.groups.stopWaiting();
   }
   close(): Promise<void> {
     return this.groups.close();

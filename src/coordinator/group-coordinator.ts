@@ -97,6 +97,8 @@ export class GroupCoordinator implements GroupApi {
   private readonly writer: GroupWriter;
   private expiryTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** Shutting down: joins and syncs are answered (retriable) instead of waiting; commits still go through. */
+  private stopping = false;
 
   constructor(options: GroupCoordinatorOptions) {
     this.log = options.log;
@@ -129,6 +131,7 @@ export class GroupCoordinator implements GroupApi {
 
   async joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
     this.checkOpen();
+    if (this.stopping) throw notAvailable();
     checkGroupId(request.groupId);
     this.checkJoinRequest(request);
     const now = this.clock();
@@ -468,6 +471,7 @@ export class GroupCoordinator implements GroupApi {
 
   async syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
     this.checkOpen();
+    if (this.stopping) throw notAvailable();
     const group = this.groups.get(request.groupId);
     if (!group) throw unknownMember(request.groupId, request.memberId);
     const member = this.knownMember(group, request.memberId, request.groupInstanceId);
@@ -823,6 +827,22 @@ export class GroupCoordinator implements GroupApi {
         rebalances: g.rebalances,
         offsets: g.sortedOffsets(),
       }));
+  }
+
+  /**
+   * Shutdown, first step: waiting joins and syncs answer COORDINATOR_NOT_AVAILABLE now (members retry
+   * against the restarted broker) so the front door can drain; heartbeats and commits go on until close.
+   */
+  async stopWaiting(): Promise<void> {
+    this.stopping = true;
+    for (const group of this.groups.values()) {
+      for (const member of group.members.values()) {
+        member.joinWaiter?.reject(notAvailable());
+        member.syncWaiter?.reject(notAvailable());
+        member.joinWaiter = null;
+        member.syncWaiter = null;
+      }
+    }
   }
 
   /** Stops timers, answers waiting joins and syncs (retriable), lets queued writes finish, closes the log. */

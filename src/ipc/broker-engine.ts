@@ -408,7 +408,7 @@ export class BrokerEngine implements Engine {
    * in-flight requests does not wait out their maxWaitMs.
    */
   async stopWaiting(): Promise<void> {
-    await Promise.all(this.hosts.map((h) => h.stopWaiting()));
+    await Promise.all([this.store.stopWaiting(), ...this.hosts.map((h) => h.stopWaiting())]);
   }
 
   async close(): Promise<void> {

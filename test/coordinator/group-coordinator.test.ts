@@ -443,4 +443,27 @@ describe('GroupCoordinator', () => {
     expect(offsets.map((o) => o.offset)).toEqual([498, 499, 494, 495, 496, 497]);
     await again.close();
   });
+
+  it('answers waiting joins at shutdown, and refuses new ones, while commits still go through', async () => {
+    const c = coordinator();
+    await c.load();
+    const a = await c.joinGroup(join('', { assignors: ['range'] }));
+    await sync(c, a);
+    const waiting = c.joinGroup(join('', { assignors: ['range'] }));
+    await vi.advanceTimersByTimeAsync(0);
+    await c.stopWaiting();
+    expect(await code(waiting)).toBe('COORDINATOR_NOT_AVAILABLE');
+    expect(await code(c.joinGroup(join()))).toBe('COORDINATOR_NOT_AVAILABLE');
+    const member = {
+      groupId: 'g',
+      memberId: a.memberId,
+      generationId: a.generationId,
+      groupInstanceId: null,
+    };
+    await c.commitOffsets({
+      ...member,
+      offsets: [{ topic: 't', partition: 0, offset: 1, metadata: '', leaderEpoch: -1 }],
+    });
+    await c.close();
+  });
 });
