@@ -523,7 +523,7 @@ export function summaryRows(suite: Suite): SummaryRow[] {
   return out;
 }
 
-/** Freshet's figures from the micro-benchmarks (storage, ipc), each against the limit it runs beside. */
+/** Freshet's figures from the micro-benchmarks (storage, ipc, groups), each against the limit it runs beside. */
 export function microRows(run: RunFile): SummaryRow[] {
   const out: SummaryRow[] = [];
   const add = (r: Obj, label: string, key: string, limitKey: string, limitLabel: string, unit = 'MB/s') => {
@@ -563,6 +563,23 @@ export function microRows(run: RunFile): SummaryRow[] {
     } else if (r.bench === 'ipc') {
       add(r, 'ipc: shared-memory ring, 16 KiB batches', 'ring_16KiB_MBps', 'memcpy_16KiB_MBps', 'memcpy');
       add(r, 'ipc: shared-memory ring, 1 MiB batches', 'ring_1MiB_MBps', 'memcpy_1MiB_MBps', 'memcpy');
+    } else if (r.bench === 'groups') {
+      // Times have no limit; the group's consume rate is set against one consumer reading the same partitions.
+      add(r, 'groups: 10 members join, cooperative-sticky', 'join_stable_cooperative_ms', '', '', 'ms');
+      add(r, 'groups: 10 members join, range', 'join_stable_range_ms', '', '', 'ms');
+      add(r, 'groups: rebalance after one leaves, cooperative', 'leave_stable_cooperative_ms', '', '', 'ms');
+      add(r, 'groups: rebalance after one leaves, range', 'leave_stable_range_ms', '', '', 'ms');
+      add(
+        r,
+        'groups: 4-member group consume',
+        'group_consume_rps',
+        'plain_consume_rps',
+        'one consumer, assign()',
+        'records/s',
+      );
+      // The bench's own ratio pairs each repetition with its neighbour in time: steadier than median ÷ median.
+      const paired = num(r.group_plain_ratio);
+      if (paired !== null && out.length > 0) out[out.length - 1]!.ratio = paired;
     }
   }
   return out;
