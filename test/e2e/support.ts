@@ -1,7 +1,8 @@
 /**
  * @module
  * Helpers for the end-to-end tests: run a command to its exit, talk to a real broker over plain `fetch`
- * (JSON produce, read a whole partition back, describe a topic) and wait for a broker's stderr to close.
+ * (JSON produce, read a whole partition back, describe a topic or a consumer group), wait for a broker's
+ * stderr to close, and poll until a condition holds.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { REPO_ROOT } from '../support/broker.ts';
@@ -172,4 +173,67 @@ export async function createTopic(
   if (answer.status !== 201)
     throw new Error(`create ${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
   return answer.body;
+}
+
+export interface GroupDescription {
+  groupId: string;
+  state: 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead';
+  protocolType: string;
+  assignor: string;
+  generationId: number;
+  leader: string;
+  rebalances: number;
+  members: Array<{
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    topics: string[];
+    assignment: Array<{ topic: string; partitions: number[] }>;
+  }>;
+  partitions: Array<{
+    topic: string;
+    partition: number;
+    memberId: string | null;
+    committedOffset: number;
+    logEndOffset: number;
+    lag: number | null;
+    metadata: string;
+    commitTimestamp: number;
+  }>;
+}
+
+/** `GET /v1/groups/{group}`; throws on anything but 200. */
+export async function describeGroup(baseUrl: string, group: string): Promise<GroupDescription> {
+  const answer = await requestJson<GroupDescription>(`${baseUrl}/v1/groups/${encodeURIComponent(group)}`);
+  if (answer.status !== 200)
+    throw new Error(`describe group ${group}: ${answer.status} ${JSON.stringify(answer.body)}`);
+  return answer.body;
+}
+
+/**
+ * Calls `probe` every `everyMs` until it answers something other than undefined, and returns that; throws
+ * after `timeoutMs` with `what` and the last probe error, if any.
+ */
+export async function waitUntil<T>(
+  probe: () => Promise<T | undefined> | T | undefined,
+  timeoutMs: number,
+  what: string,
+  everyMs = 50,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown = null;
+  for (;;) {
+    try {
+      const value = await probe();
+      if (value !== undefined) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const cause = lastError === null ? '' : `; last error: ${(lastError as Error).message}`;
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${cause}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, everyMs));
+  }
 }
