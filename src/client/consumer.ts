@@ -216,7 +216,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
   /**
    * Joins consumer group `options.groupId` for `topics`: the group's coordinator assigns the partitions
    * (onAssigned/onRevoked/onLost tell which) and the consumer fetches them from the group's committed
-   * offsets. Calling it again with the same group changes the topics. Exclusive with assign().
+   * offsets. Calling it again with the same group changes the topics (the other options stay). Exclusive
+   * with assign(). Errors of the membership (FENCED_INSTANCE_ID, a callback that threw) come from poll().
    */
   subscribe(topics: string[], options: SubscribeOptions): void {
     if (this.closed) throw closedError('consumer');
@@ -260,7 +261,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
    * ILLEGAL_GENERATION, UNKNOWN_MEMBER_ID or REBALANCE_IN_PROGRESS when the member's generation is over.
    */
   async commit(offsets?: OffsetCommit[]): Promise<void> {
-    if (this.closed) throw closedError('consumer');
+    // While close() revokes, onRevoked may still commit: the member says when it is over.
+    if (this.closed && this.member === null) throw closedError('consumer');
     await this.groupMember('commit').commit(offsets);
   }
 
@@ -427,7 +429,8 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
 
   /**
    * Stops every fetch loop; pending polls return [] and iterators end. A group member first commits (with
-   * autoCommit), revokes and leaves the group (static members do not leave), bounded by its session timeout.
+   * autoCommit), revokes and leaves the group (static members do not leave); each of those requests is
+   * bounded by the session timeout, so a broker that is gone cannot hold close() up.
    */
   close(): Promise<void> {
     this.closing ??= this.shutdown();

@@ -177,6 +177,8 @@ export class GroupMember {
   private loops: Array<Promise<void>> = [];
   private commitTail: Promise<unknown> = Promise.resolve();
   private closing: Promise<void> | null = null;
+  /** close() is over; until then onRevoked may still commit. */
+  private closed = false;
 
   constructor(config: GroupMemberConfig) {
     const { options } = config;
@@ -238,7 +240,7 @@ export class GroupMember {
    */
   async commit(offsets?: OffsetCommit[]): Promise<void> {
     if (this.fatal !== null) throw this.fatal;
-    if (this.closing !== null) throw closedError('consumer');
+    if (this.closed) throw closedError('consumer');
     const list =
       offsets === undefined ? this.positions([...this.owned.values()], false) : checkOffsets(offsets);
     if (list.length === 0) return;
@@ -253,11 +255,13 @@ export class GroupMember {
 
   /**
    * Commits (autoCommit) and revokes the owned partitions, then leaves the group unless static (a static
-   * member's restart within the session timeout keeps its partitions). Requests are bounded by the session
-   * timeout: after it the coordinator has dropped the member anyway.
+   * member's restart within the session timeout keeps its partitions). The commit and the leave are each
+   * bounded by the session timeout: after it the coordinator has dropped the member anyway.
    */
   close(): Promise<void> {
-    this.closing ??= this.shutdown();
+    this.closing ??= this.shutdown().finally(() => {
+      this.closed = true;
+    });
     return this.closing;
   }
 
@@ -266,16 +270,16 @@ export class GroupMember {
     this.membershipWake.set();
     this.heartbeatWake.set();
     await Promise.allSettled(this.loops);
-    const deadline = Date.now() + this.sessionTimeoutMs;
     const owned = [...this.owned.values()];
-    if (this.fatal === null && this.generationValid) await this.revoke(owned, 'revoked', deadline);
-    else await this.revoke(owned, 'lost', deadline);
+    if (this.fatal === null && this.generationValid)
+      await this.revoke(owned, 'revoked', this.sessionTimeoutMs);
+    else await this.revoke(owned, 'lost', 0);
     this.generationValid = false;
     if (this.fatal !== null || this.groupInstanceId !== undefined || this.memberId === '') return;
     try {
       await this.http.request('POST', `${this.path}/leave`, {
         body: { memberId: this.memberId },
-        timeoutMs: Math.max(1, deadline - Date.now()),
+        timeoutMs: Math.min(this.http.requestTimeoutMs, this.sessionTimeoutMs),
       });
     } catch {
       // The broker is gone or slow: the session timeout removes the member instead.
@@ -327,19 +331,20 @@ export class GroupMember {
         this.memberId = '';
         this.generationId = -1;
       }
-      const deadline = Date.now() + this.sessionTimeoutMs;
+      // The coordinator waits for the join only up to the rebalance timeout: commits must not eat it up.
+      const commitWithinMs = Math.min(this.sessionTimeoutMs, Math.floor(this.rebalanceTimeoutMs / 2));
       const owned = [...this.owned.values()];
       if (request.lost) {
-        await this.revoke(owned, 'lost', deadline);
+        await this.revoke(owned, 'lost', 0);
       } else {
         const subscribed = new Set(this.topics);
-        await this.revoke(
-          owned.filter((tp) => !subscribed.has(tp.topic)),
-          'revoked',
-          deadline,
-        );
-        if (!this.cooperative()) await this.revoke([...this.owned.values()], 'revoked', deadline);
-        else if (this.autoCommit) await this.commitQuietly([...this.owned.values()], deadline);
+        const unsubscribed = owned.filter((tp) => !subscribed.has(tp.topic));
+        await this.revoke(unsubscribed, 'revoked', commitWithinMs);
+        if (!this.cooperative()) {
+          await this.revoke([...this.owned.values()], 'revoked', commitWithinMs);
+        } else if (this.autoCommit) {
+          await this.commitQuietly([...this.owned.values()], Date.now() + commitWithinMs);
+        }
       }
       if (!this.active()) return;
       const assignment = await this.joinAndSync();
@@ -436,7 +441,7 @@ export class GroupMember {
     const next = new Set(assignment.map((tp) => keyOf(tp.topic, tp.partition)));
     const revoked = [...this.owned.entries()].filter(([key]) => !next.has(key)).map(([, tp]) => tp);
     if (revoked.length > 0) {
-      await this.revoke(revoked, 'revoked', Date.now() + this.sessionTimeoutMs);
+      await this.revoke(revoked, 'revoked', this.sessionTimeoutMs);
       // The coordinator answers the next heartbeat with REBALANCE_IN_PROGRESS once the partitions given up
       // can be handed on: ask now rather than an interval later.
       this.heartbeatWake.set();
@@ -460,19 +465,19 @@ export class GroupMember {
 
   /**
    * Stops delivering the partitions, tells the application (onRevoked or onLost), commits their positions
-   * ('revoked' with autoCommit, before `deadline`), and forgets them.
+   * ('revoked' with autoCommit, within `commitWithinMs` of the callback's return), and forgets them.
    */
   private async revoke(
     partitions: TopicPartition[],
     how: 'revoked' | 'lost',
-    deadline: number,
+    commitWithinMs: number,
   ): Promise<void> {
     if (partitions.length === 0) return;
     const list = partitions.map(({ topic, partition }) => ({ topic, partition }));
     this.host.freeze(list);
     if (how === 'lost') await this.callback(this.onLost, 'onLost', list);
     else await this.callback(this.onRevoked, 'onRevoked', list);
-    if (how === 'revoked' && this.autoCommit) await this.commitQuietly(list, deadline);
+    if (how === 'revoked' && this.autoCommit) await this.commitQuietly(list, Date.now() + commitWithinMs);
     this.host.drop(list);
     for (const { topic, partition } of list) {
       const key = keyOf(topic, partition);
