@@ -24,9 +24,18 @@ export interface Subscription {
 }
 
 export interface GroupProtocol {
-  /** Assignor name: `range`, `roundrobin` or `cooperative-sticky`. */
+  /** Assignor name: `range`, `roundrobin` or `cooperative-sticky` (any name when `metadata` is set). */
   name: string;
+  /** The topics and owned partitions (read from `metadata` for Kafka consumers; empty for other types). */
   subscription: Subscription;
+  /**
+   * The protocol metadata as a Kafka client sent it in JoinGroup. A group whose members send it is
+   * leader-assigned, as in Kafka's classic protocol: the coordinator passes every member's metadata to the
+   * leader, and the leader's SyncGroup carries each member's assignment as opaque bytes. Members that do
+   * not send it (the HTTP door) get their assignment from the coordinator's assignor. One group is one or
+   * the other.
+   */
+  metadata?: Uint8Array;
 }
 
 export interface JoinGroupRequest {
@@ -49,6 +58,8 @@ export interface JoinGroupMember {
   memberId: string;
   groupInstanceId: string | null;
   subscription: Subscription;
+  /** Leader-assigned groups: the member's metadata for the chosen protocol. */
+  metadata?: Uint8Array;
 }
 
 export interface JoinGroupResponse {
@@ -69,12 +80,17 @@ export interface SyncGroupRequest {
   generationId: number;
   memberId: string;
   groupInstanceId: string | null;
+  /** Leader-assigned groups: the leader's assignment of every member (bytes of the protocol's own layout). */
+  assignments?: Array<{ memberId: string; assignment: Uint8Array }>;
 }
 
 export interface SyncGroupResponse {
   protocolType: string;
   protocolName: string;
+  /** The partitions (read from the bytes when a Kafka leader assigned them). */
   assignment: TopicPartitions[];
+  /** The assignment as ConsumerProtocolAssignment bytes, or as the leader sent it. */
+  assignmentBytes: Uint8Array;
 }
 
 export interface HeartbeatRequest {
@@ -140,6 +156,9 @@ export interface MemberDescription {
   clientHost: string;
   subscription: Subscription;
   assignment: TopicPartitions[];
+  /** Kafka's DescribeGroups: the member's protocol metadata and assignment bytes. */
+  metadata: Uint8Array;
+  assignmentBytes: Uint8Array;
 }
 
 export interface GroupDescription {

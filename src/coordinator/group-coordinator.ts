@@ -33,18 +33,22 @@ import type {
   OffsetFetchRequest,
   SyncGroupRequest,
   SyncGroupResponse,
+  TopicPartitions,
 } from './group-api.ts';
 import type { GroupLog } from './group-log.ts';
-import type { GroupRecord } from './group-records.ts';
+import { decodeAssignment, encodeAssignment, type GroupRecord } from './group-records.ts';
 import {
   assertNever,
   checkCommit,
   checkGeneration,
   checkGroupId,
+  checkSameAssignment,
   fenced,
   inconsistentProtocol,
+  isLeaderAssigned,
   notAvailable,
   rebalancing,
+  sameMetadata,
   sameProtocols,
   sameSubscriptions,
   unknownMember,
@@ -149,6 +153,7 @@ export class GroupCoordinator implements GroupApi {
         );
       }
     }
+    if (group) checkSameAssignment(group, request);
     const names = request.protocols.map((p) => p.name);
     if (request.memberId === '') {
       if (!group) {
@@ -175,8 +180,13 @@ export class GroupCoordinator implements GroupApi {
     if (!group) throw unknownMember(request.groupId, request.memberId);
     const member = this.knownMember(group, request.memberId, request.groupInstanceId);
     if (!group.supports(names) && group.members.size > 1) throw inconsistentProtocol(group, names);
-    const changed = !sameProtocols(member.protocols, request.protocols);
+    // Kafka's rule for leader-assigned groups: any change of metadata (owned partitions included: that is
+    // how cooperative clients hand partitions over) or a join from the leader starts a rebalance.
+    const changed = isLeaderAssigned(request)
+      ? !sameMetadata(member.protocols, request.protocols) || member.memberId === group.leaderId
+      : !sameProtocols(member.protocols, request.protocols);
     member.protocols = request.protocols;
+    member.restored = false;
     member.sessionTimeoutMs = request.sessionTimeoutMs;
     member.rebalanceTimeoutMs = request.rebalanceTimeoutMs;
     member.clientId = request.clientId;
@@ -221,6 +231,8 @@ export class GroupCoordinator implements GroupApi {
         'a join needs a protocol type and at least one assignor',
       );
     }
+    // Kafka clients assign in their leader, with assignors (and subscriptions) of their own.
+    if (isLeaderAssigned(request)) return;
     for (const protocol of request.protocols) {
       if (!assignorFor(protocol.name)) {
         throw new BrokerError(
@@ -246,6 +258,7 @@ export class GroupCoordinator implements GroupApi {
   private rejoinStatic(group: Group, old: Member, request: JoinGroupRequest): Promise<JoinGroupResponse> {
     const member = newMember(request);
     member.assignment = old.assignment;
+    member.assignmentBytes = old.assignmentBytes;
     member.synced = old.synced;
     this.clearSession(old);
     old.joinWaiter?.reject(fenced(group.groupId, request.groupInstanceId));
@@ -294,6 +307,7 @@ export class GroupCoordinator implements GroupApi {
             memberId: m.memberId,
             groupInstanceId: m.groupInstanceId,
             subscription: group.subscriptionOf(m),
+            ...(group.leaderAssigns ? { metadata: group.metadataOf(m) ?? new Uint8Array(0) } : {}),
           }))
         : [],
     };
@@ -380,7 +394,16 @@ export class GroupCoordinator implements GroupApi {
       return;
     }
     group.protocolName = group.selectProtocol();
-    this.assign(group);
+    group.leaderAssigns = [...group.members.values()].every((m) => group.metadataOf(m) !== undefined);
+    if (group.leaderAssigns) {
+      // Kafka's classic protocol: the leader's SyncGroup brings the assignment (see syncGroup).
+      for (const member of group.members.values()) {
+        member.assignment = [];
+        member.assignmentBytes = null;
+      }
+    } else {
+      this.assign(group);
+    }
     group.state = 'CompletingRebalance';
     for (const member of group.members.values()) {
       member.synced = false;
@@ -388,6 +411,14 @@ export class GroupCoordinator implements GroupApi {
       member.joinWaiter = null;
       this.scheduleSession(group, member);
     }
+    if (!group.leaderAssigns) this.persistAssignment(group);
+  }
+
+  /**
+   * Writes the generation's assignment; once it is durable the group is Stable and waiting syncs get their
+   * share. If the write fails, the syncs fail (retriable) and the group rebalances.
+   */
+  private persistAssignment(group: Group): void {
     const generation = group.generationId;
     this.persistGroup(group).then(
       () => {
@@ -452,6 +483,7 @@ export class GroupCoordinator implements GroupApi {
    */
   private maybeFollowUp(group: Group): void {
     if (group.state !== 'Stable') return;
+    if (group.leaderAssigns !== false) return; // Kafka clients run their own cooperative protocol.
     for (const member of group.members.values()) if (!member.synced) return;
     const assignor = assignorFor(group.protocolName);
     if (assignor?.rebalanceProtocol !== 'cooperative') return;
@@ -484,6 +516,10 @@ export class GroupCoordinator implements GroupApi {
         member.syncWaiter?.reject(rebalancing(group.groupId));
         const waiter = deferred<SyncGroupResponse>();
         member.syncWaiter = waiter;
+        if (group.leaderAssigns && member.memberId === group.leaderId) {
+          this.takeLeaderAssignment(group, request.assignments ?? []);
+          this.persistAssignment(group);
+        }
         return waiter.promise;
       }
       case 'Stable': {
@@ -505,7 +541,21 @@ export class GroupCoordinator implements GroupApi {
       protocolType: group.protocolType,
       protocolName: group.protocolName,
       assignment: member.assignment,
+      assignmentBytes: member.assignmentBytes ?? encodeAssignment(member.assignment),
     };
+  }
+
+  /** The leader's assignment bytes, one per member (a member it left out gets none); read for lag. */
+  private takeLeaderAssignment(
+    group: Group,
+    assignments: ReadonlyArray<{ memberId: string; assignment: Uint8Array }>,
+  ): void {
+    const byMember = new Map(assignments.map((a) => [a.memberId, a.assignment]));
+    for (const member of group.members.values()) {
+      const bytes = byMember.get(member.memberId) ?? new Uint8Array(0);
+      member.assignmentBytes = bytes;
+      member.assignment = group.protocolType === 'consumer' ? readAssignment(bytes) : [];
+    }
   }
 
   async heartbeat(request: HeartbeatRequest): Promise<void> {
@@ -861,5 +911,14 @@ export class GroupCoordinator implements GroupApi {
       }
     }
     await this.writer.close();
+  }
+}
+
+/** The partitions of a Kafka consumer's assignment bytes; [] when a client wrote something unreadable. */
+function readAssignment(bytes: Uint8Array): TopicPartitions[] {
+  try {
+    return decodeAssignment(bytes);
+  } catch {
+    return [];
   }
 }

@@ -74,6 +74,13 @@ export interface StoredMember {
   rebalanceTimeoutMs: number;
   subscription: Subscription;
   assignment: TopicPartitions[];
+  /**
+   * The bytes as a Kafka client sent them (leader-assigned groups: the JoinGroup metadata and the leader's
+   * assignment), written as they are; without them `subscription` / `assignment` are encoded. Set on
+   * decode when re-encoding the fields would not reproduce the stored bytes.
+   */
+  subscriptionBytes?: Uint8Array;
+  assignmentBytes?: Uint8Array;
 }
 
 export interface StoredGroup {
@@ -203,7 +210,8 @@ function writeTopicPartitions(w: Writer, list: readonly TopicPartitions[], what:
   });
 }
 
-function encodeSubscription(subscription: Subscription): Uint8Array {
+/** ConsumerProtocolSubscription v1 bytes (what a Kafka consumer sends as JoinGroup metadata). */
+export function encodeSubscription(subscription: Subscription): Uint8Array {
   const w = new Writer();
   w.int16(CONSUMER_PROTOCOL_VERSION);
   w.array(subscription.topics, 'subscription topics', (topic) => w.string(topic, 'subscription topic'));
@@ -212,7 +220,8 @@ function encodeSubscription(subscription: Subscription): Uint8Array {
   return w.finish();
 }
 
-function encodeAssignment(assignment: readonly TopicPartitions[]): Uint8Array {
+/** ConsumerProtocolAssignment v1 bytes (what a Kafka consumer expects from SyncGroup). */
+export function encodeAssignment(assignment: readonly TopicPartitions[]): Uint8Array {
   const w = new Writer();
   w.int16(CONSUMER_PROTOCOL_VERSION);
   writeTopicPartitions(w, assignment, 'assignment');
@@ -235,8 +244,8 @@ function encodeGroupValue(group: StoredGroup): Uint8Array {
     w.string(member.clientHost, 'clientHost');
     w.int32(member.rebalanceTimeoutMs, 'rebalanceTimeoutMs');
     w.int32(member.sessionTimeoutMs, 'sessionTimeoutMs');
-    w.bytes(encodeSubscription(member.subscription));
-    w.bytes(encodeAssignment(member.assignment));
+    w.bytes(member.subscriptionBytes ?? encodeSubscription(member.subscription));
+    w.bytes(member.assignmentBytes ?? encodeAssignment(member.assignment));
   });
   return w.finish();
 }
@@ -394,7 +403,8 @@ function readProtocolVersion(r: Reader): number {
   return version;
 }
 
-function decodeSubscription(bytes: Uint8Array): Subscription {
+/** Reads ConsumerProtocolSubscription v0-v3 (later versions as v3); throws CORRUPT_MESSAGE. */
+export function decodeSubscription(bytes: Uint8Array): Subscription {
   if (bytes.length === 0) return { topics: [], ownedPartitions: [] };
   const r = new Reader(bytes, 'ConsumerProtocolSubscription');
   const version = readProtocolVersion(r);
@@ -408,7 +418,8 @@ function decodeSubscription(bytes: Uint8Array): Subscription {
   return { topics, ownedPartitions };
 }
 
-function decodeAssignment(bytes: Uint8Array): TopicPartitions[] {
+/** Reads ConsumerProtocolAssignment v0-v3; throws CORRUPT_MESSAGE. */
+export function decodeAssignment(bytes: Uint8Array): TopicPartitions[] {
   if (bytes.length === 0) return [];
   const r = new Reader(bytes, 'ConsumerProtocolAssignment');
   const version = readProtocolVersion(r);
@@ -416,6 +427,25 @@ function decodeAssignment(bytes: Uint8Array): TopicPartitions[] {
   r.nullableBytes('userData');
   if (version <= CONSUMER_PROTOCOL_KNOWN_VERSION) r.end();
   return assignment;
+}
+
+const EMPTY_SUBSCRIPTION: Subscription = Object.freeze({ topics: [], ownedPartitions: [] }) as Subscription;
+
+/** Stored bytes that re-encoding the fields read from them would not give back (empty bytes never do). */
+function saysMore(stored: Uint8Array, reencoded: Uint8Array): boolean {
+  if (stored.length === 0) return false;
+  if (stored.length !== reencoded.length) return true;
+  for (let i = 0; i < stored.length; i++) if (stored[i] !== reencoded[i]) return true;
+  return false;
+}
+
+/** A consumer-protocol blob a client wrote may not parse; the group still loads, with that part empty. */
+function orEmpty<T>(read: () => T, empty: T): T {
+  try {
+    return read();
+  } catch {
+    return empty;
+  }
 }
 
 function decodeOffsetValue(bytes: Uint8Array, topic: string, partition: number): CommittedOffset {
@@ -452,8 +482,12 @@ function decodeGroupValue(bytes: Uint8Array): StoredGroup {
     const clientHost = r.string('clientHost');
     const rebalanceTimeout = version >= 1 ? r.int32('rebalanceTimeout') : null;
     const sessionTimeoutMs = r.int32('sessionTimeout');
-    const subscription = decodeSubscription(r.bytesField('subscription'));
-    const assignment = decodeAssignment(r.bytesField('assignment'));
+    const subscriptionBytes = r.bytesField('subscription').slice();
+    const assignmentBytes = r.bytesField('assignment').slice();
+    // Other protocol types (Kafka Connect's, ...) carry bytes of their own layout: read where they parse,
+    // and kept as they are below.
+    const subscription = orEmpty(() => decodeSubscription(subscriptionBytes), EMPTY_SUBSCRIPTION);
+    const assignment = orEmpty(() => decodeAssignment(assignmentBytes), []);
     return {
       memberId,
       groupInstanceId,
@@ -464,6 +498,10 @@ function decodeGroupValue(bytes: Uint8Array): StoredGroup {
       rebalanceTimeoutMs: rebalanceTimeout ?? sessionTimeoutMs,
       subscription,
       assignment,
+      // Kept only when they say more than the fields read from them (a Kafka client's userData, another
+      // protocol type's layout): re-encoding would not give them back.
+      ...(saysMore(subscriptionBytes, encodeSubscription(subscription)) ? { subscriptionBytes } : {}),
+      ...(saysMore(assignmentBytes, encodeAssignment(assignment)) ? { assignmentBytes } : {}),
     };
   });
   r.end();

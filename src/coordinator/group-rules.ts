@@ -5,7 +5,7 @@
  */
 import { BrokerError } from '../shared/errors.ts';
 import { type Group, type Member, offsetKey } from './group.ts';
-import type { CommitOffset } from './group-api.ts';
+import type { CommitOffset, JoinGroupRequest } from './group-api.ts';
 
 const ENCODER = new TextEncoder();
 
@@ -126,4 +126,48 @@ export function checkCommit(
       throw new BrokerError('INVALID_REQUEST', `${o.topic}/${o.partition} appears twice in the commit`);
     seen.add(key);
   }
+}
+
+/** A join from a Kafka client (protocol metadata as bytes): the group's leader will assign. */
+export function isLeaderAssigned(request: JoinGroupRequest): boolean {
+  return request.protocols.every((p) => p.metadata !== undefined);
+}
+
+/**
+ * One group is leader-assigned (Kafka clients) or coordinator-assigned (HTTP members), never both: a join
+ * of the other kind is INCONSISTENT_GROUP_PROTOCOL. Members restored from the log and not joined since
+ * count for neither. A join mixing protocols with and without metadata is INVALID_REQUEST.
+ */
+export function checkSameAssignment(group: Group, request: JoinGroupRequest): void {
+  const withMetadata = request.protocols.filter((p) => p.metadata !== undefined).length;
+  if (withMetadata !== 0 && withMetadata !== request.protocols.length) {
+    throw new BrokerError('INVALID_REQUEST', 'either every protocol of a join carries metadata or none does');
+  }
+  const leaderAssigned = withMetadata !== 0;
+  for (const member of group.members.values()) {
+    if (member.restored || member.memberId === request.memberId) continue;
+    const theirs = member.protocols.every((p) => p.metadata !== undefined);
+    if (theirs !== leaderAssigned) {
+      throw new BrokerError(
+        'INCONSISTENT_GROUP_PROTOCOL',
+        theirs
+          ? `group '${group.groupId}' has Kafka-protocol members, whose leader assigns partitions; an HTTP member cannot join it`
+          : `group '${group.groupId}' has HTTP members, whose partitions the coordinator assigns; a Kafka client cannot join it`,
+      );
+    }
+    return;
+  }
+}
+
+/** Same protocols with byte-identical metadata (Kafka's test for "nothing changed" in a join). */
+export function sameMetadata(a: Member['protocols'], b: Member['protocols']): boolean {
+  if (a.length !== b.length) return false;
+  return a.every((p, i) => p.name === b[i]!.name && bytesEqual(p.metadata, b[i]!.metadata));
+}
+
+function bytesEqual(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

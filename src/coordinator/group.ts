@@ -21,7 +21,13 @@ import type {
   SyncGroupResponse,
   TopicPartitions,
 } from './group-api.ts';
-import type { GroupRecord, StoredGroup, StoredMember } from './group-records.ts';
+import {
+  encodeAssignment,
+  encodeSubscription,
+  type GroupRecord,
+  type StoredGroup,
+  type StoredMember,
+} from './group-records.ts';
 
 export interface Deferred<T> {
   promise: Promise<T>;
@@ -51,6 +57,10 @@ export interface Member {
   /** Preference order; after a restart only the chosen one is known. */
   protocols: GroupProtocol[];
   assignment: TopicPartitions[];
+  /** The assignment as bytes: the leader's (leader-assigned groups) or as read back from the log. */
+  assignmentBytes: Uint8Array | null;
+  /** Loaded from the log and not joined since: its protocols are only the chosen one, with no mode. */
+  restored: boolean;
   /** A join waiting for the rebalance to complete. */
   joinWaiter: Deferred<JoinGroupResponse> | null;
   /** A sync waiting for the assignment to be persisted. */
@@ -181,10 +191,27 @@ export class Group {
           rebalanceTimeoutMs: m.rebalanceTimeoutMs,
           subscription: this.subscriptionOf(m),
           assignment: m.assignment,
+          ...this.bytesOf(m),
         }),
       ),
     };
   }
+
+  /** A member's raw metadata for the group's protocol and its assignment bytes, where it has them. */
+  private bytesOf(m: Member): { subscriptionBytes?: Uint8Array; assignmentBytes?: Uint8Array } {
+    const metadata = this.metadataOf(m);
+    return {
+      ...(metadata ? { subscriptionBytes: metadata } : {}),
+      ...(m.assignmentBytes ? { assignmentBytes: m.assignmentBytes } : {}),
+    };
+  }
+
+  metadataOf(member: Member, protocolName: string = this.protocolName): Uint8Array | undefined {
+    return (member.protocols.find((p) => p.name === protocolName) ?? member.protocols[0])?.metadata;
+  }
+
+  /** Leader-assigned (Kafka clients) rather than coordinator-assigned; null while unknown (restored). */
+  leaderAssigns: boolean | null = null;
 
   describe(): GroupDescription {
     return {
@@ -202,6 +229,8 @@ export class Group {
         clientHost: m.clientHost,
         subscription: this.subscriptionOf(m),
         assignment: m.assignment,
+        metadata: this.metadataOf(m) ?? encodeSubscription(this.subscriptionOf(m)),
+        assignmentBytes: m.assignmentBytes ?? encodeAssignment(m.assignment),
       })),
       offsets: this.sortedOffsets(),
     };
@@ -268,8 +297,16 @@ export function restoreGroups(records: readonly GroupRecord[]): Map<string, Grou
         clientHost: m.clientHost,
         sessionTimeoutMs: m.sessionTimeoutMs,
         rebalanceTimeoutMs: m.rebalanceTimeoutMs,
-        protocols: [{ name: stored.protocolName, subscription: m.subscription }],
+        protocols: [
+          {
+            name: stored.protocolName,
+            subscription: m.subscription,
+            ...(m.subscriptionBytes ? { metadata: m.subscriptionBytes } : {}),
+          },
+        ],
         assignment: m.assignment,
+        assignmentBytes: m.assignmentBytes ?? null,
+        restored: true,
         joinWaiter: null,
         syncWaiter: null,
         synced: true,
@@ -298,6 +335,8 @@ export function newMember(request: JoinGroupRequest): Member {
     rebalanceTimeoutMs: request.rebalanceTimeoutMs,
     protocols: request.protocols,
     assignment: [],
+    assignmentBytes: null,
+    restored: false,
     joinWaiter: null,
     syncWaiter: null,
     synced: false,

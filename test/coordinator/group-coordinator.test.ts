@@ -11,6 +11,7 @@ import type {
 } from '../../src/coordinator/group-api.ts';
 import { type GroupConfig, GroupCoordinator } from '../../src/coordinator/group-coordinator.ts';
 import { type GroupLog, MemoryGroupLog } from '../../src/coordinator/group-log.ts';
+import { encodeAssignment, encodeSubscription } from '../../src/coordinator/group-records.ts';
 import { BrokerError } from '../../src/shared/errors.ts';
 
 const CONFIG: GroupConfig = {
@@ -465,5 +466,95 @@ describe('GroupCoordinator', () => {
       offsets: [{ topic: 't', partition: 0, offset: 1, metadata: '', leaderEpoch: -1 }],
     });
     await c.close();
+  });
+
+  describe('leader-assigned groups (Kafka clients)', () => {
+    const kafkaJoin = (memberId: string, topics: string[], userData = 0): JoinGroupRequest => {
+      const subscription = { topics, ownedPartitions: [] };
+      const metadata = new Uint8Array([...encodeSubscription(subscription), userData]);
+      return {
+        ...join(memberId),
+        protocols: [{ name: 'RoundRobinAssigner', subscription, metadata }],
+      };
+    };
+
+    it("passes metadata to the leader and the leader's assignment bytes to every member", async () => {
+      const log = new DurableLog();
+      const c = coordinator(log);
+      await c.load();
+      const first = c.joinGroup(kafkaJoin('', ['t']));
+      const a = await first;
+      expect(a.protocolName).toBe('RoundRobinAssigner');
+      const bJoin = c.joinGroup(kafkaJoin('', ['t']));
+      const a2 = await c.joinGroup(kafkaJoin(a.memberId, ['t']));
+      const b = await bJoin;
+      const leader = a2.leader === a2.memberId ? a2 : b;
+      const follower = leader === a2 ? b : a2;
+      expect(leader.members).toHaveLength(2);
+      expect(leader.members.every((m) => m.metadata instanceof Uint8Array)).toBe(true);
+      expect(follower.members).toEqual([]);
+      const followerSync = c.syncGroup({
+        groupId: 'g',
+        memberId: follower.memberId,
+        generationId: 2,
+        groupInstanceId: null,
+      });
+      await vi.advanceTimersByTimeAsync(0);
+      const toLeader = encodeAssignment([{ topic: 't', partitions: [0, 1, 2] }]);
+      const toFollower = encodeAssignment([{ topic: 't', partitions: [3, 4, 5] }]);
+      const leaderSync = await c.syncGroup({
+        groupId: 'g',
+        memberId: leader.memberId,
+        generationId: 2,
+        groupInstanceId: null,
+        assignments: [
+          { memberId: leader.memberId, assignment: toLeader },
+          { memberId: follower.memberId, assignment: toFollower },
+        ],
+      });
+      expect(leaderSync.assignmentBytes).toEqual(toLeader);
+      const got = await followerSync;
+      expect(got.assignmentBytes).toEqual(toFollower);
+      expect(got.assignment).toEqual([{ topic: 't', partitions: [3, 4, 5] }]);
+      const described = await c.describeGroup('g');
+      expect(described.state).toBe('Stable');
+      expect(described.members.find((m) => m.memberId === follower.memberId)!.assignment).toEqual([
+        { topic: 't', partitions: [3, 4, 5] },
+      ]);
+      // An HTTP member cannot join a Kafka-client group.
+      expect(await code(c.joinGroup(join()))).toBe('INCONSISTENT_GROUP_PROTOCOL');
+      // A member whose metadata changed (cooperative clients restate what they own) starts a rebalance.
+      void c.joinGroup(kafkaJoin(follower.memberId, ['t'], 7)).catch(() => {});
+      await vi.advanceTimersByTimeAsync(0);
+      const hb = { groupId: 'g', memberId: leader.memberId, generationId: 2, groupInstanceId: null };
+      expect(await code(c.heartbeat(hb))).toBe('REBALANCE_IN_PROGRESS');
+      await c.close();
+    });
+
+    it("keeps the leader's bytes across a restart", async () => {
+      const log = new DurableLog();
+      const c = coordinator(log);
+      await c.load();
+      const a = await c.joinGroup(kafkaJoin('', ['t'], 9));
+      const bytes = new Uint8Array([...encodeAssignment([{ topic: 't', partitions: [0] }]), 1, 2, 3]);
+      await c.syncGroup({
+        groupId: 'g',
+        memberId: a.memberId,
+        generationId: 1,
+        groupInstanceId: null,
+        assignments: [{ memberId: a.memberId, assignment: bytes }],
+      });
+      await c.close();
+      const again = coordinator(log);
+      await again.load();
+      const sync = await again.syncGroup({
+        groupId: 'g',
+        memberId: a.memberId,
+        generationId: 1,
+        groupInstanceId: null,
+      });
+      expect(sync.assignmentBytes).toEqual(bytes);
+      await again.close();
+    });
   });
 });

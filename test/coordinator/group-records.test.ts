@@ -327,7 +327,13 @@ describe('versions Kafka wrote before', () => {
         leader: 'a',
         stateTimestamp: -1,
         members: [
-          { ...base, memberId: 'a', subscription: { topics: ['t'], ownedPartitions: [] } },
+          // A v0 blob does not re-encode to itself (Freshet writes v1), so its bytes are kept as read.
+          {
+            ...base,
+            memberId: 'a',
+            subscription: { topics: ['t'], ownedPartitions: [] },
+            subscriptionBytes: subscriptionV0,
+          },
           { ...base, memberId: 'b', subscription: { topics: [], ownedPartitions: [] } },
         ],
       },

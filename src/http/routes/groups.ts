@@ -254,7 +254,10 @@ export function groupRoutes(deps: RouteDeps): Hono {
     return send(c, 200, {
       ...group,
       assignor: protocolName,
-      members: members.map(({ subscription, ...m }) => ({ ...m, topics: subscription.topics })),
+      members: members.map(({ subscription, metadata: _m, assignmentBytes: _a, ...m }) => ({
+        ...m,
+        topics: subscription.topics,
+      })),
     });
   });
 
