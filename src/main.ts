@@ -1,14 +1,19 @@
 /**
  * @module
  * Wires the broker together: configuration, the data-dir lock, the threaded engine (coordinator and
- * partition workers) and the HTTP front door on `Bun.serve`. Nothing imports this module except the CLI
- * (`freshet broker`); run it directly with `bun src/main.ts [flags]`.
+ * partition workers) and the two front doors on the same engine: HTTP on `Bun.serve`, the Kafka protocol on
+ * `Bun.listen` (unless `--kafka-port -1`). Nothing imports this module except the CLI (`freshet broker`); run
+ * it directly with `bun src/main.ts [flags]`.
  */
 import path from 'node:path';
 import { ConfigError, configHelp, loadConfig } from './config/load-config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
 import { createThreadedEngine } from './ipc/threaded-engine.ts';
+import type { KafkaDoorConfig } from './kafka/api.ts';
+import { KAFKA_APIS } from './kafka/apis/index.ts';
+import { loadClusterId } from './kafka/cluster-id.ts';
+import { advertisedKafkaHost, hostPort, type KafkaServer, startKafkaServer } from './kafka/server.ts';
 import { lockDataDir } from './shared/data-dir-lock.ts';
 import { createLogger } from './shared/logger.ts';
 
@@ -36,6 +41,16 @@ export async function runBroker(argv: string[]): Promise<void> {
   } catch (err) {
     process.stderr.write(`freshet: ${(err as Error).message}\n`);
     process.exit(1);
+  }
+  let clusterId = '';
+  if (config.kafkaPort >= 0) {
+    try {
+      clusterId = loadClusterId(dataDir);
+    } catch (err) {
+      process.stderr.write(`freshet: ${(err as Error).message}\n`);
+      lock.release();
+      process.exit(1);
+    }
   }
 
   const engine = await createThreadedEngine({
@@ -74,10 +89,46 @@ export async function runBroker(argv: string[]): Promise<void> {
     lock.release();
     process.exit(1);
   }
+  let kafka: KafkaServer | null = null;
+  if (config.kafkaPort >= 0) {
+    const kafkaConfig: KafkaDoorConfig = {
+      nodeId: 0,
+      advertisedHost: advertisedKafkaHost(config.host, config.kafkaAdvertisedHost),
+      advertisedPort: config.kafkaAdvertisedPort ?? 0, // 0: the port bound
+      clusterId,
+      maxFetchWaitMs: config.maxFetchWaitMs,
+      maxRequestBytes: config.maxRequestBytes,
+    };
+    try {
+      kafka = await startKafkaServer({
+        engine,
+        config: kafkaConfig,
+        host: config.host,
+        port: config.kafkaPort,
+        logger,
+        apis: KAFKA_APIS,
+      });
+    } catch (err) {
+      process.stderr.write(
+        `freshet: cannot start the Kafka listener on ${hostPort(config.host, config.kafkaPort)} (--kafka-port, --host): ${(err as Error).message}\n`,
+      );
+      await server.stop(true);
+      await engine.close().catch(() => {});
+      lock.release();
+      process.exit(1);
+    }
+  }
   const url = `http://${config.host}:${server.port}`;
-  logger.info('listening', { http: url, dataDir, workers: config.workers });
+  const kafkaAddress = kafka ? hostPort(config.host, kafka.port) : null;
+  logger.info('listening', {
+    http: url,
+    kafka: kafkaAddress,
+    kafkaAdvertised: kafka ? hostPort(kafka.config.advertisedHost, kafka.config.advertisedPort) : null,
+    dataDir,
+    workers: config.workers,
+  });
   process.stdout.write(
-    `${JSON.stringify({ msg: 'listening', http: url, dataDir, workers: config.workers })}\n`,
+    `${JSON.stringify({ msg: 'listening', http: url, kafka: kafkaAddress, dataDir, workers: config.workers })}\n`,
   );
 
   await new Promise<void>((resolve) => {
@@ -88,7 +139,8 @@ export async function runBroker(argv: string[]): Promise<void> {
       logger.info('shutting down', { signal });
       try {
         await engine.stopWaiting(); // long-polls answer now instead of at their maxWaitMs
-        await server.stop(false); // stop accepting; let in-flight requests finish
+        // Stop accepting; let in-flight requests finish (the Kafka door within its shutdown timeout).
+        await Promise.all([server.stop(false), kafka?.stop()]);
         await engine.close(); // waits for in-flight engine calls, flushes and closes every log
       } catch (err) {
         logger.error('error while shutting down', { error: String(err) });

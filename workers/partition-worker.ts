@@ -49,6 +49,8 @@ serveRpc(parentPort!, {
   fetchRecords: (request: FetchRequest) => manager.fetchRecords(request),
   listOffset: (topic: string, partition: number, spec: OffsetSpec) =>
     manager.listOffset(topic, partition, spec),
+  deleteRecords: (topic: string, partition: number, beforeOffset: number) =>
+    manager.deleteRecords(topic, partition, beforeOffset),
   offsets: (topic: string, partitions: number[]) => manager.offsets(topic, partitions),
   allOffsets: () => manager.allOffsets(),
   stopWaiting: () => manager.stopWaiting(),

@@ -108,6 +108,9 @@ export async function startFreshetBroker(options: FreshetBrokerOptions): Promise
     options.dataDir,
     '--http-port',
     '0',
+    // A free port, not 9092: benches may run brokers side by side (a later --kafka-port in extraArgs wins).
+    '--kafka-port',
+    '0',
     '--host',
     '127.0.0.1',
     ...(options.flushPolicy ? ['--flush-policy', options.flushPolicy] : []),

@@ -14,13 +14,22 @@ export interface BrokerConfig {
   host: string;
   /** `--http-port`: the HTTP API's port (0 picks a free one). */
   httpPort: number;
+  /** `--kafka-port`: the Kafka protocol's port (0 picks a free one; -1: no Kafka listener). */
+  kafkaPort: number;
+  /**
+   * `--kafka-advertised-host` (Kafka's advertised.listeners): the host Metadata tells Kafka clients to connect
+   * to. null: `--host`, or 127.0.0.1 when that is a wildcard (0.0.0.0, ::), which no client can connect to.
+   */
+  kafkaAdvertisedHost: string | null;
+  /** `--kafka-advertised-port`: the port Metadata tells Kafka clients to connect to. null: the port bound. */
+  kafkaAdvertisedPort: number | null;
   /** `--workers`: partition worker threads (default: one per core). */
   workers: number;
   /** `--default-partitions`: partitions of a topic created without a count (and by auto-creation). */
   defaultPartitions: number;
   /** `--auto-create-topics` (Kafka's auto.create.topics.enable): create unknown topics on produce. */
   autoCreateTopics: boolean;
-  /** `--max-request-bytes`: the largest HTTP request body accepted. */
+  /** `--max-request-bytes`: the largest HTTP request body, or Kafka request frame, accepted. */
   maxRequestBytes: number;
   /** `--max-in-flight-bytes`: produce bytes queued to one worker before the broker answers 503 (its ring size). */
   maxInFlightBytes: number;
@@ -52,6 +61,9 @@ export const DEFAULT_BROKER_CONFIG: Readonly<Omit<BrokerConfig, 'workers'>> = Ob
   dataDir: './data',
   host: '127.0.0.1',
   httpPort: 8080,
+  kafkaPort: 9092,
+  kafkaAdvertisedHost: null,
+  kafkaAdvertisedPort: null,
   defaultPartitions: 1,
   autoCreateTopics: true,
   maxRequestBytes: 64 * 1024 * 1024,

@@ -95,6 +95,27 @@ const BROKER_FLAGS: FlagDef[] = [
     intValue(0, 65535, 'count', { expected: 'a port number (0-65535)', placeholder: '<port>' }),
     "the HTTP API's port; 0 picks a free one",
   ),
+  broker(
+    'kafka-port',
+    'kafkaPort',
+    intValue(-1, 65535, 'count', {
+      expected: 'a port number (0-65535), or -1 for no Kafka listener',
+      placeholder: '<port>',
+    }),
+    "the Kafka protocol's port; 0 picks a free one, -1 turns the Kafka listener off",
+  ),
+  broker(
+    'kafka-advertised-host',
+    'kafkaAdvertisedHost',
+    textValue('a host name or IP address (no spaces)', '<host>', /^\S+$/),
+    "the host Metadata tells Kafka clients to connect to (Kafka's advertised.listeners)",
+  ),
+  broker(
+    'kafka-advertised-port',
+    'kafkaAdvertisedPort',
+    intValue(1, 65535, 'count', { expected: 'a port number (1-65535)', placeholder: '<port>' }),
+    'the port Metadata tells Kafka clients to connect to (behind a proxy or a port mapping)',
+  ),
   broker('workers', 'workers', intValue(1, 1024, 'count'), 'partition worker threads'),
   broker(
     'default-partitions',
@@ -112,7 +133,7 @@ const BROKER_FLAGS: FlagDef[] = [
     'max-request-bytes',
     'maxRequestBytes',
     intValue(1, MAX_RING_BYTES, 'bytes'),
-    'the largest HTTP request body accepted',
+    'the largest request accepted: an HTTP request body, or a Kafka request frame',
   ),
   broker(
     'max-in-flight-bytes',
@@ -491,6 +512,8 @@ function wrap(text: string, width: number): string[] {
 function defaultText(def: FlagDef): string {
   if ('key' in def.target) {
     if (def.target.key === 'workers') return `one per core (${availableParallelism()} here)`;
+    if (def.target.key === 'kafkaAdvertisedHost') return '--host (127.0.0.1 when that is 0.0.0.0 or ::)';
+    if (def.target.key === 'kafkaAdvertisedPort') return 'the port the Kafka listener bound';
     return def.spec.format(DEFAULT_BROKER_CONFIG[def.target.key]);
   }
   return def.spec.format(DEFAULT_BROKER_CONFIG.logDefaults[def.target.logKey]);

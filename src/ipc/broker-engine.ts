@@ -26,6 +26,7 @@ import type { TopicRecord } from '../coordinator/topic-registry.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
 import type {
+  DeleteRecordsResult,
   Engine,
   EngineStats,
   FetchRequest,
@@ -53,6 +54,7 @@ export interface PartitionHost {
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult>;
   offsets(topic: string, partitions: number[]): Promise<PartitionOffsets[]>;
   allOffsets(): Promise<Array<PartitionOffsets & { topic: string }>>;
   /** Shutdown, first step: long-polled fetches answer at once and new ones do not wait. */
@@ -202,6 +204,12 @@ export class BrokerEngine implements Engine {
     };
   }
 
+  async topicConfigOverrides(name: string): Promise<TopicConfigEntries> {
+    const record = this.topics.get(name);
+    if (!record) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+    return { ...record.config };
+  }
+
   deleteTopic(name: string): Promise<void> {
     return this.track(async () => {
       const record = await this.store.delete(name);
@@ -276,6 +284,10 @@ export class BrokerEngine implements Engine {
 
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult> {
     return this.track(() => this.host(topic, partition).listOffset(topic, partition, spec));
+  }
+
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult> {
+    return this.track(() => this.host(topic, partition).deleteRecords(topic, partition, beforeOffset));
   }
 
   async stats(): Promise<EngineStats> {

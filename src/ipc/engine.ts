@@ -48,6 +48,13 @@ export interface ProduceResult {
   baseOffset: number;
   lastOffset: number;
   recordCount: number;
+  /** The partition's logStartOffset right after the append (Kafka's produce response reports it). */
+  logStartOffset: number;
+}
+
+export interface DeleteRecordsResult {
+  /** The partition's logStartOffset after the deletion (Kafka's low watermark). */
+  lowWatermark: number;
 }
 
 export interface FetchRequest {
@@ -124,9 +131,15 @@ export interface EngineStats {
 export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   /** The group with lag per partition (committed offsets against log end offsets). */
   describeGroup(groupId: string): Promise<GroupLagDescription>;
-  createTopic(name: string, partitions: number, config?: TopicConfigEntries): Promise<TopicDescription>;
+  /** Creates a topic with `partitions` partitions (the broker's default count when omitted). */
+  createTopic(name: string, partitions?: number, config?: TopicConfigEntries): Promise<TopicDescription>;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;
+  /**
+   * The config overrides set on the topic (by Kafka name, as they were given), without the broker defaults
+   * that `describeTopic` merges in: what Kafka's DescribeConfigs reports as DYNAMIC_TOPIC_CONFIG.
+   */
+  topicConfigOverrides(name: string): Promise<TopicConfigEntries>;
   deleteTopic(name: string): Promise<void>;
   alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription>;
   /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */
@@ -140,6 +153,11 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
+  /**
+   * Moves the partition's logStartOffset up to `beforeOffset` (-1: the high watermark), deleting the
+   * records below it (Kafka's DeleteRecords). Beyond the log end: OFFSET_OUT_OF_RANGE.
+   */
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult>;
   stats(): Promise<EngineStats>;
   /** Stops taking work, lets in-flight calls finish, flushes and closes every log. */
   close(): Promise<void>;

@@ -15,6 +15,7 @@ import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
 import { BrokerEngine, type PartitionHost } from './broker-engine.ts';
 import type {
+  DeleteRecordsResult,
   FetchRequest,
   OffsetResult,
   OffsetSpec,
@@ -107,6 +108,9 @@ class WorkerHost implements PartitionHost {
   }
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult> {
     return this.rpc.call('listOffset', topic, partition, spec);
+  }
+  deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult> {
+    return this.rpc.call('deleteRecords', topic, partition, beforeOffset);
   }
   offsets(topic: string, partitions: number[]): Promise<PartitionOffsets[]> {
     return this.rpc.call('offsets', topic, partitions);

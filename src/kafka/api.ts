@@ -42,7 +42,11 @@ export interface KafkaApi<K extends keyof RequestByApiKey & keyof ResponseByApiK
   minVersion: number;
   maxVersion: number;
   /** The response body, or null for no response at all (Produce with acks=0). */
-  handle(request: RequestByApiKey[K], version: number, ctx: KafkaContext): Promise<ResponseByApiKey[K] | null>;
+  handle(
+    request: RequestByApiKey[K],
+    version: number,
+    ctx: KafkaContext,
+  ): Promise<ResponseByApiKey[K] | null>;
 }
 
 /** Any API of the list (the server looks them up by key). */

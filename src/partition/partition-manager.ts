@@ -8,6 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { LogConfig } from '../config/log-config.ts';
 import type {
+  DeleteRecordsResult,
   FetchRequest,
   OffsetResult,
   OffsetSpec,
@@ -167,6 +168,7 @@ export class PartitionManager {
         baseOffset: result.baseOffset,
         lastOffset: result.lastOffset,
         recordCount: result.recordCount,
+        logStartOffset: log.logStartOffset,
       };
     });
   }
@@ -252,6 +254,17 @@ export class PartitionManager {
     if (spec === 'latest') return { offset: log.logEndOffset };
     const found = await log.offsetForTimestamp(spec.timestamp);
     return found ? { offset: found.offset, timestamp: found.timestamp } : { offset: -1 };
+  }
+
+  /**
+   * Kafka's DeleteRecords: moves logStartOffset up to `beforeOffset` (-1: the high watermark, which on a
+   * single broker is the log end offset). Past the log end, or below -1: OFFSET_OUT_OF_RANGE (the log's).
+   */
+  async deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult> {
+    if (this.closed) throw new BrokerError('NOT_LEADER_OR_FOLLOWER', 'the broker is shutting down');
+    const log = this.log(topic, partition);
+    const offset = beforeOffset === -1 ? log.logEndOffset : beforeOffset;
+    return { lowWatermark: await log.deleteRecordsBefore(offset) };
   }
 
   async offsets(topic: string, partitions: number[]): Promise<PartitionOffsets[]> {

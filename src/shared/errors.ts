@@ -48,12 +48,15 @@ export const ERRORS = {
   UNKNOWN_TOPIC_ID: { code: 100, retriable: true, http: 404 },
   UNSUPPORTED_COMPRESSION_TYPE: { code: 76, retriable: false, http: 400 },
   GROUP_ID_NOT_FOUND: { code: 69, retriable: false, http: 404 },
+  FETCH_SESSION_ID_NOT_FOUND: { code: 70, retriable: true, http: 404 },
   NON_EMPTY_GROUP: { code: 68, retriable: false, http: 409 },
   MEMBER_ID_REQUIRED: { code: 79, retriable: false, http: 409 },
   GROUP_MAX_SIZE_REACHED: { code: 81, retriable: false, http: 409 },
   FENCED_INSTANCE_ID: { code: 82, retriable: false, http: 409 },
   INVALID_RECORD: { code: 87, retriable: false, http: 400 },
   THROTTLING_QUOTA_EXCEEDED: { code: 89, retriable: true, http: 429 },
+  MISMATCHED_ENDPOINT_TYPE: { code: 114, retriable: false, http: 400 },
+  UNSUPPORTED_ENDPOINT_TYPE: { code: 115, retriable: false, http: 400 },
 } as const satisfies Record<string, { code: number; retriable: boolean; http: number }>;
 
 export type ErrorName = keyof typeof ERRORS;

@@ -82,6 +82,11 @@ describe('loadConfig: sources', () => {
       '--host=0.0.0.0',
       '--http-port',
       '0',
+      '--kafka-port',
+      '0',
+      '--kafka-advertised-host',
+      'kafka.example.com',
+      '--kafka-advertised-port=19092',
       '--workers=3',
       '--default-partitions',
       '6',
@@ -131,6 +136,9 @@ describe('loadConfig: sources', () => {
       dataDir: path.join(CWD, 'var/data'),
       host: '0.0.0.0',
       httpPort: 0,
+      kafkaPort: 0,
+      kafkaAdvertisedHost: 'kafka.example.com',
+      kafkaAdvertisedPort: 19092,
       workers: 3,
       defaultPartitions: 6,
       autoCreateTopics: false,
@@ -269,6 +277,9 @@ describe('loadConfig: mistakes', () => {
       'data-dir': ' ',
       host: 'two words',
       'http-port': '-1',
+      'kafka-port': '-2',
+      'kafka-advertised-host': 'two words',
+      'kafka-advertised-port': '0',
       workers: '1.5',
       'default-partitions': '0',
       'auto-create-topics': 'yes please',
@@ -354,6 +365,15 @@ describe('loadConfig: mistakes', () => {
     ]);
   });
 
+  it('takes -1 for no Kafka listener, and leaves the advertised address unset by default', () => {
+    expect(load(['--kafka-port=-1']).kafkaPort).toBe(-1);
+    expect(load([])).toMatchObject({ kafkaPort: 9092, kafkaAdvertisedHost: null, kafkaAdvertisedPort: null });
+    expect(problems(() => load(['--kafka-port', '65536']))).toEqual([
+      "--kafka-port: '65536' is not a port number (0-65535), or -1 for no Kafka listener",
+    ]);
+    expect(load([], { FRESHET_KAFKA_ADVERTISED_HOST: 'broker-1' }).kafkaAdvertisedHost).toBe('broker-1');
+  });
+
   it('checks that a request of the largest size can be queued to a worker', () => {
     expect(problems(() => load(['--max-in-flight-bytes', '1048576']))).toEqual([
       '--max-in-flight-bytes: 1048576 is less than --max-request-bytes (67108864, the default); ' +
@@ -407,6 +427,7 @@ describe('configHelp', () => {
     expect(help).toContain('default 1073741824 (1 GiB)');
     expect(help).toMatch(/--flush-ms <ms> .*\n.*\n {6}default never;/);
     expect(help).toContain(`default one per core (${os.availableParallelism()} here)`);
+    expect(help).toMatch(/--kafka-advertised-host <host>\n.*\n {6}default --host \(127\.0\.0\.1 when/);
     expect(help).toMatch(/--max-wait-ms <ms>\n.*\n {6}default 30000 \(30 s\);/);
   });
 

@@ -99,6 +99,8 @@ describe('broker process lifecycle', () => {
       dataDir,
       '--http-port',
       '0',
+      '--kafka-port',
+      '0',
       '--workers',
       '1',
     ]);
@@ -116,6 +118,8 @@ describe('broker process lifecycle', () => {
       '--data-dir',
       link,
       '--http-port',
+      '0',
+      '--kafka-port',
       '0',
       '--workers',
       '1',
@@ -176,6 +180,8 @@ describe('broker process lifecycle', () => {
       dataDir,
       '--http-port',
       port,
+      '--kafka-port',
+      '0',
       '--workers',
       '1',
     ]);

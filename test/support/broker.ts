@@ -1,8 +1,9 @@
 /**
  * @module
- * Starts a real broker process (`bun src/main.ts`) on a free port and a temp data dir for tests, and stops
- * it: `stop()` sends SIGTERM and waits for a clean exit, `kill9()` kills it hard (crash tests). The data
- * dir is removed on stop unless the caller passed its own.
+ * Starts a real broker process (`bun src/main.ts`) on free ports (HTTP and Kafka: `--kafka-port 0`, so
+ * parallel test brokers never collide on 9092) and a temp data dir for tests, and stops it: `stop()` sends
+ * SIGTERM and waits for a clean exit, `kill9()` kills it hard (crash tests). The data dir is removed on stop
+ * unless the caller passed its own. The addresses come from the broker's `listening` line.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -17,7 +18,7 @@ export interface StartBrokerOptions {
   /** Reuse a data dir (restart tests); it is then not removed on stop. */
   dataDir?: string;
   workers?: number;
-  /** More flags for src/main.ts, e.g. ['--default-partitions', '3']. */
+  /** More flags for src/main.ts, e.g. ['--default-partitions', '3']; they override the helper's own. */
   args?: string[];
   /** How long to wait for the "listening" line; default 20 s. */
   startTimeoutMs?: number;
@@ -31,8 +32,17 @@ export interface StartBrokerOptions {
   cwd?: string;
 }
 
+export interface KafkaAddress {
+  host: string;
+  port: number;
+}
+
 export interface BrokerHandle {
   url: string;
+  /** The Kafka listener's address; throws when the broker runs without one (`--kafka-port -1`). */
+  readonly kafka: KafkaAddress;
+  /** The same as `host:port`, as Kafka clients take bootstrap servers. */
+  readonly kafkaAddress: string;
   dataDir: string;
   process: ChildProcess;
   /** What the broker wrote to stderr so far (its log), for failure messages. */
@@ -54,7 +64,17 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   const ownDir = options.dataDir === undefined;
   const dataDir = options.dataDir ?? mkdtempSync(path.join(tmpdir(), 'freshet-broker-'));
   const [program, ...leading] = options.command ?? [BUN, 'src/main.ts'];
-  const args = [...leading, '--data-dir', dataDir, '--http-port', '0', '--host', '127.0.0.1'];
+  const args = [
+    ...leading,
+    '--data-dir',
+    dataDir,
+    '--http-port',
+    '0',
+    '--kafka-port',
+    '0',
+    '--host',
+    '127.0.0.1',
+  ];
   if (options.workers !== undefined) args.push('--workers', String(options.workers));
   args.push(...(options.args ?? []));
   const child = spawn(program!, args, {
@@ -73,7 +93,7 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     if (ownDir) rmSync(dataDir, { recursive: true, force: true });
   };
 
-  const url = await new Promise<string>((resolve, reject) => {
+  const listening = await new Promise<{ http: string; kafka: string | null }>((resolve, reject) => {
     let stdout = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -85,10 +105,10 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
       for (const line of stdout.split('\n')) {
         if (!line.startsWith('{')) continue;
         try {
-          const event = JSON.parse(line) as { msg?: string; http?: string };
+          const event = JSON.parse(line) as { msg?: string; http?: string; kafka?: string | null };
           if (event.msg === 'listening' && typeof event.http === 'string') {
             clearTimeout(timer);
-            resolve(event.http);
+            resolve({ http: event.http, kafka: typeof event.kafka === 'string' ? event.kafka : null });
             return;
           }
         } catch {
@@ -106,9 +126,19 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
   });
   // Keep draining stdout so the broker never blocks on a full pipe.
   child.stdout!.resume();
+  const kafka = listening.kafka === null ? null : parseHostPort(listening.kafka);
+  const noKafka = () => new Error('this broker has no Kafka listener (--kafka-port -1)');
 
   return {
-    url,
+    url: listening.http,
+    get kafka() {
+      if (kafka === null) throw noKafka();
+      return kafka;
+    },
+    get kafkaAddress() {
+      if (kafka === null) throw noKafka();
+      return listening.kafka!;
+    },
     dataDir,
     process: child,
     stderr: () => stderr,
@@ -127,4 +157,11 @@ export async function startBroker(options: StartBrokerOptions = {}): Promise<Bro
     },
     cleanup,
   };
+}
+
+/** `127.0.0.1:9092` or `[::1]:9092` → host and port. */
+function parseHostPort(address: string): KafkaAddress {
+  const colon = address.lastIndexOf(':');
+  const host = address.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  return { host, port: Number(address.slice(colon + 1)) };
 }
