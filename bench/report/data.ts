@@ -523,7 +523,7 @@ export function summaryRows(suite: Suite): SummaryRow[] {
   return out;
 }
 
-/** Freshet's figures from the micro-benchmarks (storage, ipc, groups), each against the limit it runs beside. */
+/** Freshet's figures from the micro-benchmarks (storage, ipc, groups, kafka), each against the limit it runs beside. */
 export function microRows(run: RunFile): SummaryRow[] {
   const out: SummaryRow[] = [];
   const add = (r: Obj, label: string, key: string, limitKey: string, limitLabel: string, unit = 'MB/s') => {
@@ -580,6 +580,28 @@ export function microRows(run: RunFile): SummaryRow[] {
       // The bench's own ratio pairs each repetition with its neighbour in time: steadier than median ÷ median.
       const paired = num(r.group_plain_ratio);
       if (paired !== null && out.length > 0) out[out.length - 1]!.ratio = paired;
+    } else if (r.bench === 'kafka') {
+      // Kafka clients on the Kafka door against Freshet's HTTP client on the HTTP door, same broker, same run.
+      const workloads = [
+        ['w1', 'W1 produce 100 B'],
+        ['w2', 'W2 produce 1 KiB'],
+        ['w3_100', 'W3 consume 100 B'],
+        ['w3_1k', 'W3 consume 1 KiB'],
+      ] as const;
+      for (const [w, label] of workloads) {
+        for (const client of ['kcat', 'kafkajs'] as const) {
+          add(
+            r,
+            `kafka: ${label}, ${client}`,
+            `${w}_${client}_rps`,
+            `${w}_http_rps`,
+            'HTTP client',
+            'records/s',
+          );
+          const paired = num(r[`${w}_${client}_vs_http`]);
+          if (paired !== null) out[out.length - 1]!.ratio = paired;
+        }
+      }
     }
   }
   return out;

@@ -1,6 +1,6 @@
 /**
  * @module
- * Produce (API key 0), versions 3–9 (flexible from 9): appends each partition's RecordBatch through the
+ * Produce (API key 0), versions 0–9 advertised, 3–9 served (flexible from 9): appends each partition's RecordBatch through the
  * engine, auto-creating unknown topics as the HTTP door does (`engine.partitionsForProduce`).
  *
  * Message shape (versions served):
@@ -51,7 +51,11 @@ type PartitionResponse = ProduceResponse.PartitionProduceResponse;
 
 export const produceApi: KafkaApi<0> = {
   apiKey: 0,
-  minVersion: 3,
+  // Advertised from v0 although only RecordBatch v2 (v3+) is stored: librdkafka compresses with gzip,
+  // snappy or lz4 only if the broker's Produce range reaches down to v0 (zstd: v7), and otherwise sends
+  // uncompressed without a word. A v0-2 request (magic 0/1 message sets) is answered per partition with
+  // UNSUPPORTED_FOR_MESSAGE_FORMAT (see checkProduceBatch).
+  minVersion: 0,
   maxVersion: 9,
   async handle(request, version, ctx) {
     const acks = request.acks;
@@ -223,7 +227,7 @@ function checkProduceBatch(
   const header = readBatchHeader(records);
   if (header.magic !== MAGIC_V2) {
     throw new BrokerError(
-      'INVALID_RECORD',
+      header.magic < MAGIC_V2 ? 'UNSUPPORTED_FOR_MESSAGE_FORMAT' : 'INVALID_RECORD',
       `produce v${version} takes record batches of magic 2 only, not magic ${header.magic}`,
     );
   }

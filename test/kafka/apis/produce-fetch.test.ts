@@ -292,6 +292,18 @@ describe('Produce', () => {
     expect((await h.engine.listOffset('t', 0, 'latest')).offset).toBe(0);
   });
 
+  it('advertises produce from v0 (librdkafka compresses only then) but refuses v0-2 message sets', async () => {
+    expect(produceApi.minVersion).toBe(0);
+    // A magic-1 message set as Produce v2 carries it: offset, size, crc, then magic 1 at byte 16.
+    const messageSet = new Uint8Array(80);
+    const view = new DataView(messageSet.buffer);
+    view.setInt32(8, 68);
+    messageSet[16] = 1;
+    const answer = await call(produceApi, 2, produceRequest('t', [[0, messageSet]]), h.ctx);
+    expect(onlyPartition(answer!.responses).errorCode).toBe(code.UNSUPPORTED_FOR_MESSAGE_FORMAT.code);
+    expect((await h.engine.listOffset('t', 0, 'latest')).offset).toBe(0);
+  });
+
   it('refuses zstd below produce v7 with UNSUPPORTED_COMPRESSION_TYPE', async () => {
     const zstd = batchOf(1).slice();
     // The check reads the attributes only; the CRC no longer matches, which v7 would then report.
