@@ -2,19 +2,25 @@
  * @module
  * Wires the broker together: configuration, the data-dir lock, the threaded engine (coordinator and
  * partition workers) and the two front doors on the same engine: HTTP on `Bun.serve`, the Kafka protocol on
- * `Bun.listen` (unless `--kafka-port -1`). Nothing imports this module except the CLI (`freshet broker`); run
- * it directly with `bun src/main.ts [flags]`.
+ * `Bun.listen` (unless `--kafka-port -1`). With `--etcd`, once both listen (so the ports it registers are
+ * real), the broker joins its cluster (src/cluster, loaded only then): registration under a lease and the
+ * controller election; it leaves first on shutdown. Nothing imports this module except the CLI (`freshet
+ * broker`); run it directly with `bun src/main.ts [flags]`.
  */
 import path from 'node:path';
+import type { ClusterNode } from './cluster/cluster-node.ts';
+import type { BrokerRegistration } from './cluster/etcd-keys.ts';
 import { ConfigError, configHelp, loadConfig } from './config/load-config.ts';
 import { createApp } from './http/app.ts';
 import { createMetrics } from './http/metrics.ts';
+import type { ClusterStatusBody } from './http/routes/cluster.ts';
 import { createThreadedEngine } from './ipc/threaded-engine.ts';
 import type { KafkaDoorConfig } from './kafka/api.ts';
 import { KAFKA_APIS } from './kafka/apis/index.ts';
 import { loadClusterId } from './kafka/cluster-id.ts';
 import { advertisedKafkaHost, hostPort, type KafkaServer, startKafkaServer } from './kafka/server.ts';
 import { lockDataDir } from './shared/data-dir-lock.ts';
+import { BrokerError } from './shared/errors.ts';
 import { createLogger } from './shared/logger.ts';
 
 /** Starts the broker and resolves once it has shut down after SIGTERM/SIGINT. */
@@ -65,7 +71,25 @@ export async function runBroker(argv: string[]): Promise<void> {
     },
   });
   const metrics = createMetrics();
-  const app = createApp(engine, { config, metrics, logger });
+  /** This broker as the cluster sees it; set once both listeners are up. */
+  let self: BrokerRegistration | null = null;
+  let cluster: ClusterNode | null = null;
+  const clusterStatus = async (): Promise<ClusterStatusBody> => {
+    if (config.etcdEndpoints === null) {
+      return {
+        mode: 'single',
+        nodeId: config.nodeId,
+        cluster: null,
+        controller: null,
+        brokers: self === null ? [] : [self],
+      };
+    }
+    if (cluster === null) {
+      throw new BrokerError('REQUEST_TIMED_OUT', `the broker is still joining cluster '${config.cluster}'`);
+    }
+    return cluster.status();
+  };
+  const app = createApp(engine, { config, metrics, logger, clusterStatus });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -92,7 +116,7 @@ export async function runBroker(argv: string[]): Promise<void> {
   let kafka: KafkaServer | null = null;
   if (config.kafkaPort >= 0) {
     const kafkaConfig: KafkaDoorConfig = {
-      nodeId: 0,
+      nodeId: config.nodeId,
       advertisedHost: advertisedKafkaHost(config.host, config.kafkaAdvertisedHost),
       advertisedPort: config.kafkaAdvertisedPort ?? 0, // 0: the port bound
       clusterId,
@@ -118,6 +142,32 @@ export async function runBroker(argv: string[]): Promise<void> {
       process.exit(1);
     }
   }
+  self = {
+    nodeId: config.nodeId,
+    host: kafka ? kafka.config.advertisedHost : advertisedKafkaHost(config.host, config.kafkaAdvertisedHost),
+    httpPort: server.port ?? config.httpPort,
+    kafkaPort: kafka ? kafka.config.advertisedPort : null,
+    rack: config.brokerRack,
+    startedAt: new Date().toISOString(),
+  };
+  if (config.etcdEndpoints !== null) {
+    try {
+      const { joinCluster } = await import('./cluster/cluster-node.ts');
+      cluster = await joinCluster({
+        config: { ...config, etcdEndpoints: config.etcdEndpoints },
+        registration: self,
+        logger,
+      });
+    } catch (err) {
+      // A node id already taken, no etcd, or the cluster code missing from this build: a broker that cannot
+      // join its cluster must not serve.
+      process.stderr.write(`freshet: ${(err as Error).message}\n`);
+      await Promise.all([server.stop(true), kafka?.stop()]);
+      await engine.close().catch(() => {});
+      lock.release();
+      process.exit(1);
+    }
+  }
   const url = `http://${config.host}:${server.port}`;
   const kafkaAddress = kafka ? hostPort(config.host, kafka.port) : null;
   logger.info('listening', {
@@ -126,6 +176,7 @@ export async function runBroker(argv: string[]): Promise<void> {
     kafkaAdvertised: kafka ? hostPort(kafka.config.advertisedHost, kafka.config.advertisedPort) : null,
     dataDir,
     workers: config.workers,
+    ...(config.etcdEndpoints === null ? {} : { cluster: config.cluster, nodeId: config.nodeId }),
   });
   process.stdout.write(
     `${JSON.stringify({ msg: 'listening', http: url, kafka: kafkaAddress, dataDir, workers: config.workers })}\n`,
@@ -137,6 +188,8 @@ export async function runBroker(argv: string[]): Promise<void> {
       if (stopping) return;
       stopping = true;
       logger.info('shutting down', { signal });
+      // Leave the cluster first (revoking the lease hands the controller role over at once); never throws.
+      await cluster?.stop();
       try {
         await engine.stopWaiting(); // long-polls answer now instead of at their maxWaitMs
         // Stop accepting; let in-flight requests finish (the Kafka door within its shutdown timeout).

@@ -2,14 +2,15 @@
 /**
  * @module
  * The `freshet` command: `topics create|list|describe|delete|alter`, `produce`, `consume`, `offsets`,
- * `groups list|describe|reset-offsets|delete`, and `broker` (which hands over to `runBroker` of src/main.ts,
- * loaded only then). `main()` takes argv and io and returns the exit status, so tests can run it
- * in-process; run as a program with `bun src/cli/main.ts`.
+ * `groups list|describe|reset-offsets|delete`, `cluster status`, and `broker` (which hands over to
+ * `runBroker` of src/main.ts, loaded only then). `main()` takes argv and io and returns the exit status, so
+ * tests can run it in-process; run as a program with `bun src/cli/main.ts`.
  * Exit status: 0 success, 1 the broker (or the network) refused, 2 bad usage.
  */
 import { fstatSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { FreshetError, HttpClient } from '../client/index.ts';
+import { clusterStatus } from './cluster.ts';
 import { type Command, commandHelp, GLOBAL_OPTIONS } from './command.ts';
 import { consume } from './consume.ts';
 import { groupsDelete, groupsDescribe, groupsList, groupsResetOffsets } from './groups.ts';
@@ -34,10 +35,11 @@ const COMMANDS: Command[] = [
   groupsDescribe,
   groupsResetOffsets,
   groupsDelete,
+  clusterStatus,
 ];
 
-/** Commands that take an action word: `freshet topics create`, `freshet groups list`. */
-const FAMILIES = ['topics', 'groups'] as const;
+/** Commands that take an action word: `freshet topics create`, `freshet cluster status`, ... */
+const FAMILIES = ['topics', 'groups', 'cluster'] as const;
 
 function isFamily(word: string | undefined): word is (typeof FAMILIES)[number] {
   return (FAMILIES as readonly string[]).includes(word ?? '');
@@ -70,7 +72,7 @@ function mainHelp(): string {
   ].join('\n');
 }
 
-/** The actions of `freshet topics` or `freshet groups`. */
+/** The actions of `freshet topics`, `freshet groups` or `freshet cluster`. */
 function familyHelp(family: (typeof FAMILIES)[number]): string {
   const members = COMMANDS.filter((c) => c.name.startsWith(`${family} `));
   const width = Math.max(...members.map((c) => c.name.length));

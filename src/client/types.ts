@@ -58,6 +58,11 @@ export interface PartitionState {
 
 export interface TopicDescription {
   name: string;
+  /**
+   * The topic's Kafka id (`8-4-4-4-12` hex UUID), given at creation and new when a topic is created again
+   * under the same name. Absent from brokers older than topic ids.
+   */
+  topicId?: string;
   partitions: PartitionState[];
   /** Every setting by its Kafka name, the topic's overrides merged over the broker defaults. */
   config: TopicConfig;

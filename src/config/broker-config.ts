@@ -53,6 +53,29 @@ export interface BrokerConfig {
   offsetsRetentionCheckIntervalMs: number;
   /** `--offset-metadata-max-bytes`: the longest metadata string kept with a committed offset. */
   offsetMetadataMaxBytes: number;
+  /**
+   * `--node-id` (Kafka's node.id / broker.id): this broker's id in its cluster, and the node id its Kafka door
+   * announces. Unique per cluster: a second broker registering a live broker's id is refused.
+   */
+  nodeId: number;
+  /**
+   * `--etcd`: the etcd endpoints (`http://host:port`) holding the cluster's metadata. null: no cluster, the
+   * single-node broker, which needs nothing else.
+   */
+  etcdEndpoints: readonly string[] | null;
+  /**
+   * `--cluster`: the cluster's name, which makes its etcd key prefix `/freshet/<cluster>/` (so several
+   * clusters may share one etcd).
+   */
+  cluster: string;
+  /** `--broker-rack` (Kafka's broker.rack): where this broker stands, for spreading replicas. null: no rack. */
+  brokerRack: string | null;
+  /**
+   * `--etcd-lease-ttl-seconds`: the TTL of the lease the broker's registration (and, on the controller, the
+   * controller key) lives under: a broker that dies leaves the cluster, and a dead controller is replaced,
+   * this many seconds after its last keep-alive.
+   */
+  etcdLeaseTtlSeconds: number;
   /** Topic defaults (`--segment-bytes`, `--retention-ms`, `--flush-policy`, ...), overridable per topic. */
   logDefaults: Readonly<LogConfig>;
 }
@@ -78,5 +101,10 @@ export const DEFAULT_BROKER_CONFIG: Readonly<Omit<BrokerConfig, 'workers'>> = Ob
   offsetsRetentionMinutes: 7 * 24 * 60,
   offsetsRetentionCheckIntervalMs: 10 * 60 * 1000,
   offsetMetadataMaxBytes: 4096,
+  nodeId: 0,
+  etcdEndpoints: null,
+  cluster: 'freshet',
+  brokerRack: null,
+  etcdLeaseTtlSeconds: 5,
   logDefaults: DEFAULT_LOG_CONFIG,
 });

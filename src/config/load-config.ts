@@ -72,6 +72,43 @@ const MAX_TIMER_MS = INT32_MAX;
 /** The one boolean parser: flags using it may be given bare (`--auto-create-topics`) or negated (`--no-...`). */
 const BOOLEAN: ValueSpec<unknown> = booleanValue();
 
+/**
+ * `--etcd`: comma-separated `http://host:port` or `https://host:port` URLs with an explicit port and without
+ * a path, query or credentials (etcd's gRPC endpoints are bare addresses). Duplicates are dropped; the order
+ * is kept.
+ */
+function etcdEndpointsValue(): ValueSpec<unknown> {
+  return {
+    expected: 'a list of etcd URLs (http[s]://host:port, comma-separated)',
+    placeholder: '<url,...>',
+    parse(raw) {
+      if (typeof raw !== 'string') return undefined;
+      const endpoints: string[] = [];
+      for (const part of raw.split(',')) {
+        const text = part.trim();
+        let url: URL;
+        try {
+          url = new URL(text);
+        } catch {
+          return undefined;
+        }
+        // An explicit port, and nothing after it but an optional slash.
+        const bare =
+          /^https?:\/\/[^/?#@]+:\d+\/?$/i.test(text) &&
+          url.hostname !== '' &&
+          url.pathname === '/' &&
+          url.search === '' &&
+          url.hash === '';
+        if (!bare) return undefined;
+        const endpoint = `${url.protocol}//${url.host}`;
+        if (!endpoints.includes(endpoint)) endpoints.push(endpoint);
+      }
+      return Object.freeze(endpoints);
+    },
+    format: (value) => (value === null ? 'none' : (value as readonly string[]).join(',')),
+  };
+}
+
 function broker(flag: string, key: BrokerKey, spec: ValueSpec<unknown>, help: string): FlagDef {
   return { flag, target: { key }, spec, help };
 }
@@ -196,6 +233,41 @@ const BROKER_FLAGS: FlagDef[] = [
     'the longest metadata string kept with a committed offset',
   ),
   broker(
+    'node-id',
+    'nodeId',
+    intValue(0, INT32_MAX, 'count'),
+    "this broker's id in its cluster (Kafka's node.id), unique per cluster; also the node id of its Kafka door",
+  ),
+  broker(
+    'etcd',
+    'etcdEndpoints',
+    etcdEndpointsValue(),
+    'the etcd endpoints holding the cluster metadata; unset: a single-node broker, needing nothing else',
+  ),
+  broker(
+    'cluster',
+    'cluster',
+    textValue(
+      'a cluster name of 1 to 64 letters, digits, dots, dashes or underscores',
+      '<name>',
+      /^[A-Za-z0-9._-]{1,64}$/,
+    ),
+    "the cluster's name: its keys in etcd live under /freshet/<name>/ (needs --etcd)",
+  ),
+  broker(
+    'broker-rack',
+    'brokerRack',
+    textValue('a rack name (no spaces)', '<rack>', /^\S{1,255}$/),
+    "where this broker stands (Kafka's broker.rack), shown in the cluster status (needs --etcd)",
+  ),
+  broker(
+    'etcd-lease-ttl-seconds',
+    'etcdLeaseTtlSeconds',
+    intValue(2, 3600, 'count', { expected: 'an integer from 2 to 3600 (seconds)', placeholder: '<seconds>' }),
+    'a broker that stops renewing its etcd lease leaves the cluster (and a controller is replaced) this long ' +
+      'after its last renewal (needs --etcd)',
+  ),
+  broker(
     'log-level',
     'logLevel',
     enumValue(['debug', 'info', 'warn', 'error'] as const),
@@ -305,6 +377,18 @@ export function loadConfig(
       `--group-min-session-timeout-ms (${config.groupMinSessionTimeoutMs}) is more than ` +
         `--group-max-session-timeout-ms (${config.groupMaxSessionTimeoutMs}): no session timeout would be allowed`,
     );
+  }
+  if (config.etcdEndpoints === null) {
+    // A cluster setting without a cluster would be ignored silently; --node-id alone is fine (the Kafka door's id).
+    const clusterOnly = ['cluster', 'broker-rack', 'etcd-lease-ttl-seconds'].map(
+      (flag) => BY_FLAG.get(flag)!,
+    );
+    for (const def of clusterOnly) {
+      const where = origin.get(def);
+      if (where !== undefined) {
+        problems.push(`${where}: only means something in a cluster, and --etcd is not set`);
+      }
+    }
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -514,6 +598,8 @@ function defaultText(def: FlagDef): string {
     if (def.target.key === 'workers') return `one per core (${availableParallelism()} here)`;
     if (def.target.key === 'kafkaAdvertisedHost') return '--host (127.0.0.1 when that is 0.0.0.0 or ::)';
     if (def.target.key === 'kafkaAdvertisedPort') return 'the port the Kafka listener bound';
+    if (def.target.key === 'etcdEndpoints') return 'none (a single node)';
+    if (def.target.key === 'brokerRack') return 'none';
     return def.spec.format(DEFAULT_BROKER_CONFIG[def.target.key]);
   }
   return def.spec.format(DEFAULT_BROKER_CONFIG.logDefaults[def.target.logKey]);

@@ -1,11 +1,15 @@
 /**
  * @module
- * Topic metadata: names, partition counts and config overrides, owned by the coordinator worker and
+ * Topic metadata: names, ids, partition counts and config overrides, owned by the coordinator worker and
  * persisted in `<dataDir>/.freshet/topics.json`.
  *
- * Byte layout: JSON `{"version":1,"topics":{"<name>":{"partitions":N,"config":{...overrides},"createdAt":ms}}}`.
+ * Byte layout: JSON `{"version":1,"topics":{"<name>":{"topicId":"<uuid>","partitions":N,"config":{...overrides},
+ * "createdAt":ms}}}`; topicId is the `8-4-4-4-12` hex form of topic-id.ts. A file written before topics had
+ * ids (no `topicId`) is read as is: each topic gets a new id at load and the file is rewritten once, so the
+ * ids stay put from then on. (An older Freshet reading a newer file ignores the ids.)
  * Crash behaviour: written to a temp file, fsynced and renamed over the old one (then the directory is
- * fsynced), so a crash leaves the old or the new metadata, never a mix.
+ * fsynced), so a crash leaves the old or the new metadata, never a mix; a crash before the migration's
+ * rewrite leaves the file without ids, and the next start assigns them again.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,9 +18,12 @@ import { parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
 import type { TopicConfigEntries } from '../ipc/engine.ts';
 import { BrokerError } from '../shared/errors.ts';
 import { OFFSETS_TOPIC } from './group-records.ts';
+import { isAssignableTopicId, newTopicId } from './topic-id.ts';
 
 export interface TopicRecord {
   name: string;
+  /** Given at creation, never reused: a topic created again under the same name gets a new one. */
+  topicId: string;
   partitions: number;
   /** Only the settings set for this topic; the broker defaults fill in the rest. */
   config: TopicConfigEntries;
@@ -51,10 +58,30 @@ export class TopicRegistry implements TopicStore {
   constructor(dataDir: string | null, defaults: Readonly<LogConfig>) {
     this.defaults = defaults;
     this.file = dataDir === null ? null : path.join(dataDir, METADATA_DIR, TOPICS_FILE);
-    if (this.file && fs.existsSync(this.file)) {
-      const parsed = JSON.parse(fs.readFileSync(this.file, 'utf8')) as TopicsFile;
-      for (const [name, t] of Object.entries(parsed.topics)) this.topics.set(name, { name, ...t });
+    if (this.file && fs.existsSync(this.file)) this.load(this.file);
+  }
+
+  /** Reads topics.json, giving an id to each topic that has none (then rewriting the file once). */
+  private load(file: string): void {
+    const parsed = JSON.parse(fs.readFileSync(file, 'utf8')) as TopicsFile;
+    const entries = Object.entries(parsed.topics) as Array<[string, Partial<Omit<TopicRecord, 'name'>>]>;
+    // Every stored id first, so one assigned below cannot clash with a topic listed later.
+    const ids = new Set<string>();
+    for (const [, t] of entries) if (isAssignableTopicId(t.topicId)) ids.add(t.topicId);
+    const kept = new Set<string>();
+    let assigned = false;
+    for (const [name, t] of entries) {
+      let topicId = t.topicId;
+      // Written before topics had ids (or, defensively, an id taken twice): a new one, persisted below.
+      if (!isAssignableTopicId(topicId) || kept.has(topicId)) {
+        topicId = this.freshTopicId(ids);
+        ids.add(topicId);
+        assigned = true;
+      }
+      kept.add(topicId);
+      this.topics.set(name, { ...(t as Omit<TopicRecord, 'name'>), name, topicId });
     }
+    if (assigned) this.persist();
   }
 
   /** The effective log config of a topic: its overrides over the broker defaults. */
@@ -89,7 +116,14 @@ export class TopicRegistry implements TopicStore {
       throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
     checkPartitionCount(partitions);
     parseTopicConfig(config, this.defaults);
-    const record: TopicRecord = { name, partitions, config: { ...config }, createdAt: Date.now() };
+    const ids = new Set([...this.topics.values()].map((t) => t.topicId));
+    const record: TopicRecord = {
+      name,
+      topicId: this.freshTopicId(ids),
+      partitions,
+      config: { ...config },
+      createdAt: Date.now(),
+    };
     this.topics.set(name, record);
     this.persist();
     return record;
@@ -127,13 +161,26 @@ export class TopicRegistry implements TopicStore {
     return next;
   }
 
+  /** A new id that no topic in `taken` has (a clash of 122 random bits is not expected, but costs nothing). */
+  private freshTopicId(taken: ReadonlySet<string>): string {
+    for (;;) {
+      const id = newTopicId();
+      if (!taken.has(id)) return id;
+    }
+  }
+
   private persist(): void {
     if (!this.file) return;
     const dir = path.dirname(this.file);
     fs.mkdirSync(dir, { recursive: true });
     const body: TopicsFile = { version: 1, topics: {} };
     for (const t of this.topics.values()) {
-      body.topics[t.name] = { partitions: t.partitions, config: t.config, createdAt: t.createdAt };
+      body.topics[t.name] = {
+        topicId: t.topicId,
+        partitions: t.partitions,
+        config: t.config,
+        createdAt: t.createdAt,
+      };
     }
     const tmp = `${this.file}.tmp`;
     const fd = fs.openSync(tmp, 'w');

@@ -10,6 +10,7 @@ import { type Logger, silentLogger } from '../shared/logger.ts';
 import { createErrorHandler, notFound } from './error-handler.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { HttpConfig, RouteDeps } from './route-deps.ts';
+import { type ClusterStatusSource, clusterRoutes } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { offsetRoutes } from './routes/offsets.ts';
@@ -24,6 +25,8 @@ export interface AppOptions {
   metrics?: Metrics;
   /** Unexpected errors and failed acks=0 produces are logged here (default: nowhere). */
   logger?: Logger;
+  /** Answers `GET /v1/cluster` (main.ts reads etcd in a cluster); default: a single node. */
+  clusterStatus?: ClusterStatusSource;
 }
 
 /** Route pattern of an answered request, or 'unmatched' when only the middleware ran (404). */
@@ -57,5 +60,6 @@ export function createApp(engine: Engine, options: AppOptions): Hono {
   app.route('/', recordRoutes(deps));
   app.route('/', offsetRoutes(deps));
   app.route('/', groupRoutes(deps));
+  app.route('/', clusterRoutes(options.clusterStatus));
   return app;
 }

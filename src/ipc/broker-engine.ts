@@ -4,7 +4,7 @@
  * metadata: the coordinator worker, or a TopicRegistry in-process) and one PartitionHost per worker (a
  * partition worker behind RPC, or a PartitionManager in-process). It keeps a read-only cache of topic
  * metadata for routing; every change goes through the store first, then to the hosts that own the
- * partitions (see placement.ts).
+ * partitions (see placement.ts). The cache also maps topic ids to names, for Kafka requests by id.
  */
 import type { BrokerConfig } from '../config/broker-config.ts';
 import type { LogConfig } from '../config/log-config.ts';
@@ -74,6 +74,8 @@ export class BrokerEngine implements Engine {
   private readonly hosts: PartitionHost[];
   private readonly config: EngineConfig;
   private readonly topics = new Map<string, TopicRecord>();
+  /** Topic names by id, kept with `topics` (remember / forget). */
+  private readonly topicNames = new Map<string, string>();
   private readonly creating = new Map<string, Promise<TopicRecord>>();
   private readonly onClose: () => Promise<void>;
   private inFlight = 0;
@@ -96,8 +98,23 @@ export class BrokerEngine implements Engine {
   async start(): Promise<void> {
     for (const record of await this.store.list()) {
       await this.openPartitions(record, range(0, record.partitions));
-      this.topics.set(record.name, record);
+      this.remember(record);
     }
+  }
+
+  /** Caches a topic's metadata (created, altered, grown or loaded). */
+  private remember(record: TopicRecord): void {
+    const previous = this.topics.get(record.name);
+    if (previous && previous.topicId !== record.topicId) this.topicNames.delete(previous.topicId);
+    this.topics.set(record.name, record);
+    this.topicNames.set(record.topicId, record.name);
+  }
+
+  private forget(name: string): void {
+    const record = this.topics.get(name);
+    if (!record) return;
+    this.topics.delete(name);
+    if (this.topicNames.get(record.topicId) === name) this.topicNames.delete(record.topicId);
   }
 
   private logConfig(record: TopicRecord): Readonly<LogConfig> {
@@ -166,7 +183,7 @@ export class BrokerEngine implements Engine {
     const work = (async () => {
       const record = await this.store.create(name, partitions, config);
       await this.openPartitions(record, range(0, record.partitions));
-      this.topics.set(name, record);
+      this.remember(record);
       return record;
     })();
     this.creating.set(name, work);
@@ -181,6 +198,14 @@ export class BrokerEngine implements Engine {
 
   describeTopic(name: string): Promise<TopicDescription> {
     return this.track(() => this.describe(name));
+  }
+
+  topicId(name: string): string | undefined {
+    return this.topics.get(name)?.topicId;
+  }
+
+  topicName(topicId: string): string | undefined {
+    return this.topicNames.get(topicId);
   }
 
   private async describe(name: string): Promise<TopicDescription> {
@@ -199,6 +224,7 @@ export class BrokerEngine implements Engine {
     );
     return {
       name,
+      topicId: record.topicId,
       partitions: states.flat().sort((a, b) => a.partition - b.partition),
       config: topicConfigEntries(this.logConfig(record)),
     };
@@ -213,7 +239,7 @@ export class BrokerEngine implements Engine {
   deleteTopic(name: string): Promise<void> {
     return this.track(async () => {
       const record = await this.store.delete(name);
-      this.topics.delete(name);
+      this.forget(name);
       await Promise.all(
         [...this.byHost(name, range(0, record.partitions))].map(([w, ps]) => this.hosts[w]!.remove(name, ps)),
       );
@@ -223,7 +249,7 @@ export class BrokerEngine implements Engine {
   alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription> {
     return this.track(async () => {
       const record = await this.store.alter(name, config);
-      this.topics.set(name, record);
+      this.remember(record);
       const logConfig = this.logConfig(record);
       await Promise.all(
         [...this.byHost(name, range(0, record.partitions))].map(([w, ps]) =>
@@ -239,7 +265,7 @@ export class BrokerEngine implements Engine {
       const before = this.topics.get(name)?.partitions ?? 0;
       const record = await this.store.addPartitions(name, count);
       await this.openPartitions(record, range(before, record.partitions));
-      this.topics.set(name, record);
+      this.remember(record);
       return this.describe(name);
     });
   }

@@ -23,6 +23,11 @@ export interface PartitionState {
 
 export interface TopicDescription {
   name: string;
+  /**
+   * Kafka's topic id, given at creation and never reused (src/coordinator/topic-id.ts): a lowercase
+   * `8-4-4-4-12` hex UUID, the form the Kafka codec puts on the wire as 16 bytes.
+   */
+  topicId: string;
   partitions: PartitionState[];
   /** The topic's overrides merged over the broker defaults, every setting listed. */
   config: TopicConfigEntries;
@@ -135,6 +140,10 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   createTopic(name: string, partitions?: number, config?: TopicConfigEntries): Promise<TopicDescription>;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;
+  /** The id of an existing topic (Kafka's Metadata v10+), undefined when there is no such topic. */
+  topicId(name: string): string | undefined;
+  /** The name of the topic with this id (Kafka's requests by id), undefined when no topic has it. */
+  topicName(topicId: string): string | undefined;
   /**
    * The config overrides set on the topic (by Kafka name, as they were given), without the broker defaults
    * that `describeTopic` merges in: what Kafka's DescribeConfigs reports as DYNAMIC_TOPIC_CONFIG.

@@ -114,6 +114,15 @@ describe('loadConfig: sources', () => {
       '5000',
       '--offset-metadata-max-bytes',
       '100',
+      '--node-id',
+      '7',
+      '--etcd',
+      'http://10.0.0.1:2379, https://etcd.example.com:2379/',
+      '--cluster=prod-1',
+      '--broker-rack',
+      'eu-west-1a',
+      '--etcd-lease-ttl-seconds',
+      '10',
       '--segment-bytes',
       '4096',
       '--segment-ms=60000',
@@ -154,6 +163,11 @@ describe('loadConfig: sources', () => {
       offsetsRetentionMinutes: 60,
       offsetsRetentionCheckIntervalMs: 5000,
       offsetMetadataMaxBytes: 100,
+      nodeId: 7,
+      etcdEndpoints: ['http://10.0.0.1:2379', 'https://etcd.example.com:2379'],
+      cluster: 'prod-1',
+      brokerRack: 'eu-west-1a',
+      etcdLeaseTtlSeconds: 10,
       logDefaults: {
         segmentBytes: 4096,
         segmentMs: 60000,
@@ -295,6 +309,11 @@ describe('loadConfig: mistakes', () => {
       'offsets-retention-minutes': '0',
       'offsets-retention-check-interval-ms': '0',
       'offset-metadata-max-bytes': '1048577',
+      'node-id': '-1',
+      etcd: 'ftp://127.0.0.1:2379',
+      cluster: 'a/b',
+      'broker-rack': 'two words',
+      'etcd-lease-ttl-seconds': '1',
       'segment-bytes': '13',
       'segment-ms': '0',
       'retention-ms': '-2',
@@ -372,6 +391,60 @@ describe('loadConfig: mistakes', () => {
       "--kafka-port: '65536' is not a port number (0-65535), or -1 for no Kafka listener",
     ]);
     expect(load([], { FRESHET_KAFKA_ADVERTISED_HOST: 'broker-1' }).kafkaAdvertisedHost).toBe('broker-1');
+  });
+
+  it('reads the cluster settings, and is a single node without --etcd', () => {
+    expect(load([])).toMatchObject({
+      nodeId: 0,
+      etcdEndpoints: null,
+      cluster: 'freshet',
+      brokerRack: null,
+      etcdLeaseTtlSeconds: 5,
+    });
+    const config = load([], {
+      FRESHET_ETCD: 'http://a:2379,http://b:2379,http://a:2379',
+      FRESHET_NODE_ID: '2',
+    });
+    expect(config).toMatchObject({ etcdEndpoints: ['http://a:2379', 'http://b:2379'], nodeId: 2 });
+    expect(Object.isFrozen(config.etcdEndpoints)).toBe(true);
+    // --node-id alone is allowed: it is also the Kafka door's node id.
+    expect(load(['--node-id', '3'])).toMatchObject({ nodeId: 3, etcdEndpoints: null });
+    expect(load(['--etcd', 'http://[::1]:2379']).etcdEndpoints).toEqual(['http://[::1]:2379']);
+  });
+
+  it('refuses an etcd address that is not a bare http(s)://host:port, naming the flag', () => {
+    for (const bad of [
+      'localhost:2379',
+      'http://127.0.0.1',
+      'http://127.0.0.1:2379/v3',
+      'http://user:secret@127.0.0.1:2379',
+      'http://127.0.0.1:2379,',
+      'http://127.0.0.1:2379?x=1',
+      'http://a:1,b:2',
+    ]) {
+      expect(problems(() => load(['--etcd', bad]))).toEqual([
+        `--etcd: '${bad}' is not a list of etcd URLs (http[s]://host:port, comma-separated)`,
+      ]);
+    }
+    expect(problems(() => load([], { FRESHET_ETCD: 'etcd:2379' }))).toEqual([
+      "--etcd (from FRESHET_ETCD): 'etcd:2379' is not a list of etcd URLs (http[s]://host:port, comma-separated)",
+    ]);
+  });
+
+  it('refuses cluster settings without --etcd, which would be ignored', () => {
+    expect(
+      problems(() => load(['--cluster', 'c1', '--broker-rack', 'r1', '--etcd-lease-ttl-seconds', '9'])),
+    ).toEqual([
+      '--cluster: only means something in a cluster, and --etcd is not set',
+      '--broker-rack: only means something in a cluster, and --etcd is not set',
+      '--etcd-lease-ttl-seconds: only means something in a cluster, and --etcd is not set',
+    ]);
+    expect(load(['--cluster', 'c1', '--broker-rack', 'r1', '--etcd', 'http://127.0.0.1:2379'])).toMatchObject(
+      { cluster: 'c1', brokerRack: 'r1' },
+    );
+    expect(problems(() => load(['--etcd', 'http://127.0.0.1:2379', '--cluster', 'a b']))).toEqual([
+      "--cluster: 'a b' is not a cluster name of 1 to 64 letters, digits, dots, dashes or underscores",
+    ]);
   });
 
   it('checks that a request of the largest size can be queued to a worker', () => {

@@ -92,7 +92,7 @@ afterAll(async () => {
 });
 
 describe('ApiVersions', () => {
-  it('v0 lists the served APIs sorted by key, ApiVersions 0-3 and Metadata 0-12 among them', async () => {
+  it('v0 lists the served APIs sorted by key, ApiVersions 0-3, Metadata 0-12 and Fetch 4-16 among them', async () => {
     const client = await connect(broker);
     const { body } = await client.request(18, 0, {});
     expect(body.errorCode).toBe(0);
@@ -101,6 +101,7 @@ describe('ApiVersions', () => {
     expect(new Set(keys).size).toBe(keys.length);
     expect(body.apiKeys).toContainEqual({ apiKey: 18, minVersion: 0, maxVersion: 3 });
     expect(body.apiKeys).toContainEqual({ apiKey: 3, minVersion: 0, maxVersion: 12 });
+    expect(body.apiKeys).toContainEqual({ apiKey: 1, minVersion: 4, maxVersion: 16 });
     client.close();
   });
 
@@ -183,7 +184,10 @@ describe('Metadata', () => {
     client.close();
   });
 
-  it('v12: zero topic ids (Freshet has none), and a topic asked for by id only is unknown', async () => {
+  it('v12: topic ids as the HTTP API shows them, a topic asked for by id, and an unknown id', async () => {
+    const described = await fetch(`${broker.url}/v1/topics/${topics.three}`);
+    const { topicId } = (await described.json()) as { topicId: string };
+    expect(topicId).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const client = await connect(broker);
     const { body } = await client.request(3, 12, {
       topics: [
@@ -193,9 +197,15 @@ describe('Metadata', () => {
       allowAutoTopicCreation: false,
       includeTopicAuthorizedOperations: true,
     });
-    expect(body.topics[0]).toMatchObject({ errorCode: 0, name: topics.three, topicId: ZERO_UUID });
+    expect(body.topics[0]).toMatchObject({ errorCode: 0, name: topics.three, topicId });
     expect(body.topics[0]!.partitions).toHaveLength(3);
     expect(body.topics[1]).toMatchObject({ errorCode: 100, name: null });
+    const byId = await client.request(3, 12, {
+      topics: [{ name: null, topicId }],
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    });
+    expect(byId.body.topics).toMatchObject([{ errorCode: 0, name: topics.three, topicId }]);
     client.close();
   });
 

@@ -17,18 +17,18 @@
  * is INVALID_REQUEST for each listing. validateOnly runs the same checks and creates nothing; its v5+
  * answer lists only the requested overrides as configs, and -1 partitions when numPartitions is -1: the
  * broker's default settings and count (startup flags) are not known to this door until a topic exists.
- * Creation is complete when the engine answers, so timeoutMs is not needed. Topic ids do not exist in
- * Freshet: v7 answers the zero uuid.
+ * Creation is complete when the engine answers, so timeoutMs is not needed. v7 answers the new topic's id
+ * (given by the broker at creation); the zero uuid when nothing was created (an error, or validateOnly).
  */
 import { DEFAULT_LOG_CONFIG } from '../../config/log-config.ts';
 import { parseTopicConfig, validateTopicName } from '../../config/topic-config.ts';
 import type { TopicConfigEntries } from '../../ipc/engine.ts';
 import { BrokerError } from '../../shared/errors.ts';
 import { errorCode, errorMessage, type KafkaApi, type KafkaContext } from '../api.ts';
+import { ZERO_UUID } from '../codec/index.ts';
 import type { CreateTopicsRequest, CreateTopicsResponse } from '../generated/messages.ts';
 import { setOwn } from './alter-configs.ts';
 import { CONFIG_SOURCE, configEntries } from './describe-configs.ts';
-import { ZERO_UUID } from './metadata.ts';
 
 /**
  * The topic registry's MAX_PARTITIONS_PER_TOPIC (src/coordinator, which src/kafka may not import; a test
@@ -116,6 +116,7 @@ async function create(
   }
   const description = await ctx.engine.createTopic(topic.name, partitions, config);
   return {
+    topicId: version >= 7 ? description.topicId : undefined,
     errorCode: 0,
     errorMessage: null,
     ...(version >= 5

@@ -1,17 +1,36 @@
 /**
  * @module
- * Fetch (API key 1), versions 4–12 (flexible from 12; topics by name, never by id): the stored batches of
- * each partition, as they are on disk, with long-poll.
+ * Fetch (API key 1), versions 4–16 (flexible from 12; topics by name up to v12, by topic id from v13): the
+ * stored batches of each partition, as they are on disk, with long-poll.
  *
  * Message shape (versions served):
- *   request   replicaId int32, maxWaitMs int32, minBytes int32, maxBytes int32, isolationLevel int8,
+ *   request   clusterId (tagged 0, v12+), replicaId int32 (v4-14) | replicaState (tagged 1, v15+:
+ *             replicaId, replicaEpoch), maxWaitMs int32, minBytes int32, maxBytes int32, isolationLevel int8,
  *             sessionId int32 (v7+), sessionEpoch int32 (v7+),
- *             topics [topic, partitions [partition, currentLeaderEpoch (v9+), fetchOffset int64,
- *             lastFetchedEpoch (v12+), logStartOffset int64 (v5+), partitionMaxBytes int32]],
- *             forgottenTopicsData [topic, partitions []] (v7+), rackId (v11+)
- *   response  throttleTimeMs, errorCode (v7+), sessionId (v7+), responses [topic, partitions [
- *             partitionIndex, errorCode, highWatermark, lastStableOffset, logStartOffset (v5+),
- *             abortedTransactions [producerId, firstOffset] | null, preferredReadReplica (v11+), records]]
+ *             topics [topic (v4-12) | topicId uuid (v13+), partitions [partition, currentLeaderEpoch (v9+),
+ *             fetchOffset int64, lastFetchedEpoch (v12+), logStartOffset int64 (v5+), partitionMaxBytes int32]],
+ *             forgottenTopicsData [topic (v7-12) | topicId (v13+), partitions []] (v7+), rackId (v11+)
+ *   response  throttleTimeMs, errorCode (v7+), sessionId (v7+), responses [topic (v4-12) | topicId (v13+),
+ *             partitions [partitionIndex, errorCode, highWatermark, lastStableOffset, logStartOffset (v5+),
+ *             divergingEpoch (tagged 0, v12+), currentLeader (tagged 1, v12+), snapshotId (tagged 2, v12+),
+ *             abortedTransactions [producerId, firstOffset] | null, preferredReadReplica (v11+), records]],
+ *             nodeEndpoints [nodeId, host, port, rack] (tagged 0, v16+)
+ *
+ * Topic ids (v13+): each topic is looked up by its id (`engine.topicName`); an id no topic has (deleted, or
+ * deleted and created again under the same name, which gives a new id) is UNKNOWN_TOPIC_ID on each of its
+ * partitions, and answered at once, so the client refreshes its metadata. The answer names topics by the
+ * ids they were asked by. If the id stops resolving to the same topic while the request is served (the
+ * topic is deleted meanwhile), its partitions are answered UNKNOWN_TOPIC_ID rather than with data read
+ * from another topic of that name.
+ *
+ * What the other versions add: v14 only allows OFFSET_MOVED_TO_TIERED_STORAGE (no tiered storage here).
+ * v15 moves replicaId into the tagged replicaState (KIP-903); a consumer leaves it out (replicaId -1). The
+ * replica id is not looked at: Freshet has no followers, and with the high watermark at the log end a
+ * follower would read what a consumer reads. v16 (KIP-951) answers NOT_LEADER_OR_FOLLOWER with the current
+ * leader and its endpoint; here that error means the broker is shutting down, and the leader is still this
+ * broker (leader epoch 0), which v16 says in the partition's currentLeader and in nodeEndpoints (left out
+ * when no partition has that error). divergingEpoch and snapshotId are left out: every partition has one
+ * leader epoch (0), so nothing diverges, and there are no snapshots.
  *
  * Sizes (KIP-74): partitions are filled in request order within `maxBytes` overall and `partitionMaxBytes`
  * each, whole batches only, except that the first partition with data always gets at least one whole batch
@@ -45,6 +64,7 @@ import type { Engine, RawFetchResult } from '../../ipc/engine.ts';
 import { BATCH_HEADER_SIZE, batchSizeAt } from '../../records/batch-header.ts';
 import { BrokerError, ERRORS } from '../../shared/errors.ts';
 import { errorCode, type KafkaApi, type KafkaContext } from '../api.ts';
+import { ZERO_UUID } from '../codec/index.ts';
 import type { FetchRequest, FetchResponse } from '../generated/messages.ts';
 
 type LogSlice = RawFetchResult['slices'][number];
@@ -53,7 +73,9 @@ const EMPTY = new Uint8Array(0);
 
 /** One partition asked for, in request order. */
 interface Target {
-  topic: string;
+  /** The topic's name; null when it was asked for by an id that no topic has (v13+). */
+  topic: string | null;
+  topicId: string;
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
@@ -74,10 +96,15 @@ interface Pass {
   failed: boolean;
 }
 
+/** The first version that names topics by id rather than by name. */
+const TOPIC_ID_VERSION = 13;
+/** The first version that answers NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint. */
+const NODE_ENDPOINTS_VERSION = 16;
+
 export const fetchApi: KafkaApi<1> = {
   apiKey: 1,
   minVersion: 4,
-  maxVersion: 12,
+  maxVersion: 16,
   async handle(request, version, ctx) {
     const sessionEpoch = request.sessionEpoch ?? -1;
     if (version >= 7 && sessionEpoch !== 0 && sessionEpoch !== -1) {
@@ -88,9 +115,15 @@ export const fetchApi: KafkaApi<1> = {
         responses: [],
       };
     }
-    const targets: Target[] = request.topics.flatMap((t) =>
+    const byId = version >= TOPIC_ID_VERSION;
+    const topics = request.topics.map((t) => {
+      const topicId = t.topicId ?? ZERO_UUID;
+      return { topicId, name: byId ? (ctx.engine.topicName(topicId) ?? null) : (t.topic ?? '') };
+    });
+    const targets: Target[] = request.topics.flatMap((t, i) =>
       t.partitions.map((p) => ({
-        topic: t.topic ?? '',
+        topic: topics[i]!.name,
+        topicId: topics[i]!.topicId,
         partition: p.partition,
         fetchOffset: p.fetchOffset,
         partitionMaxBytes: p.partitionMaxBytes,
@@ -104,19 +137,61 @@ export const fetchApi: KafkaApi<1> = {
       pass = await longPoll(ctx, targets, maxBytes, request.minBytes, deadline, pass);
     }
     let i = 0;
-    const responses = request.topics.map((t) => ({
-      topic: t.topic ?? '',
-      partitions: t.partitions.map((p) => partitionData(p, pass.outcomes[i++]!)),
-    }));
-    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses };
+    const responses = request.topics.map((t, index): FetchResponse.FetchableTopicResponse => {
+      const { topicId, name } = topics[index]!;
+      // By id: still the same topic now that its data was read (see the top of the file)?
+      const gone = byId && (name === null || ctx.engine.topicName(topicId) !== name);
+      const partitions = t.partitions.map((p) => {
+        const outcome = pass.outcomes[i++]!;
+        return partitionData(
+          p,
+          gone ? { ...outcome, error: unknownTopicId(topicId) } : outcome,
+          version,
+          ctx,
+        );
+      });
+      return byId ? { topicId, partitions } : { topic: name ?? '', partitions };
+    });
+    const leaderAnswered =
+      version >= NODE_ENDPOINTS_VERSION && responses.some((t) => t.partitions.some(isNotLeader));
+    const { nodeId, advertisedHost, advertisedPort } = ctx.config;
+    return {
+      throttleTimeMs: 0,
+      errorCode: 0,
+      sessionId: 0,
+      responses,
+      nodeEndpoints: leaderAnswered
+        ? [{ nodeId, host: advertisedHost, port: advertisedPort, rack: null }]
+        : [],
+    };
   },
 };
 
-function partitionData(p: FetchRequest.FetchPartition, outcome: Outcome): FetchResponse.PartitionData {
+function unknownTopicId(topicId: string): BrokerError {
+  return new BrokerError('UNKNOWN_TOPIC_ID', `no topic has id ${topicId}`);
+}
+
+function isNotLeader(p: FetchResponse.PartitionData): boolean {
+  return p.errorCode === ERRORS.NOT_LEADER_OR_FOLLOWER.code;
+}
+
+function partitionData(
+  p: FetchRequest.FetchPartition,
+  outcome: Outcome,
+  version: number,
+  ctx: KafkaContext,
+): FetchResponse.PartitionData {
   if (outcome.error !== null) {
+    const code = errorCode(outcome.error);
+    // v16: the leader to go to instead; still this broker (see the top of the file).
+    const currentLeader =
+      version >= NODE_ENDPOINTS_VERSION && code === ERRORS.NOT_LEADER_OR_FOLLOWER.code
+        ? { currentLeader: { leaderId: ctx.config.nodeId, leaderEpoch: 0 } }
+        : {};
     return {
       partitionIndex: p.partition,
-      errorCode: errorCode(outcome.error),
+      errorCode: code,
+      ...currentLeader,
       highWatermark: -1,
       lastStableOffset: -1,
       logStartOffset: -1,
@@ -150,19 +225,20 @@ function needsMore(pass: Pass, minBytes: number): boolean {
 async function readPass(engine: Engine, targets: Target[], maxBytes: number): Promise<Pass> {
   const reads = await Promise.all(
     targets.map((t) =>
-      engine
-        .fetchRaw({
-          topic: t.topic,
-          partition: t.partition,
-          offset: t.fetchOffset,
-          maxBytes: Math.max(0, Math.min(t.partitionMaxBytes, maxBytes)),
-          maxWaitMs: 0,
-          minBytes: 0,
-        })
-        .then(
-          (result) => ({ result, error: null }),
-          (error: unknown) => ({ result: null, error }),
-        ),
+      (t.topic === null
+        ? Promise.reject(unknownTopicId(t.topicId))
+        : engine.fetchRaw({
+            topic: t.topic,
+            partition: t.partition,
+            offset: t.fetchOffset,
+            maxBytes: Math.max(0, Math.min(t.partitionMaxBytes, maxBytes)),
+            maxWaitMs: 0,
+            minBytes: 0,
+          })
+      ).then(
+        (result) => ({ result, error: null }),
+        (error: unknown) => ({ result: null, error }),
+      ),
     ),
   );
   const outcomes: Outcome[] = [];
@@ -241,7 +317,7 @@ async function longPoll(
     const left = deadline - Date.now();
     if (left <= 0 || !needsMore(pass, minBytes)) return pass;
     for (const [i, t] of targets.entries()) {
-      if (waiting.has(i) || stopped.has(i)) continue;
+      if (waiting.has(i) || stopped.has(i) || t.topic === null) continue;
       const wait = appendWait(ctx.engine, t.topic, t.partition, pass.outcomes[i]!.highWatermark, left);
       waiting.set(
         i,

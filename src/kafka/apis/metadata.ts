@@ -20,19 +20,21 @@
  * (`--auto-create-topics`, checked by `engine.partitionsForProduce`). Otherwise it is answered with
  * UNKNOWN_TOPIC_OR_PARTITION; a name Kafka would not accept with INVALID_TOPIC_EXCEPTION.
  *
- * Topic ids: Freshet has none yet, so every topic carries the zero UUID, and a topic asked for by id only
- * (v10+, name null) is answered UNKNOWN_TOPIC_ID. Authorized operations: Kafka's "not requested" value
- * (-2147483648), as there are no ACLs.
+ * Topic ids (v10+): every topic carries the id the broker gave it at creation (the engine's `topicId`); a
+ * topic that could not be described carries the zero UUID, as in Kafka. A topic asked for by id (name null)
+ * is looked up by that id (`engine.topicName`) and never auto-created; an id no topic has is answered
+ * UNKNOWN_TOPIC_ID, with a null name from v12 (before v12 the name may not be null: ''). Kafka itself takes
+ * ids in requests only from v12; Freshet accepts them from v10, where the schema first has them.
+ * Authorized operations: Kafka's "not requested" value (-2147483648), as there are no ACLs.
  */
 import { validateTopicName } from '../../config/topic-config.ts';
 import { ERRORS } from '../../shared/errors.ts';
 import type { KafkaApi, KafkaContext } from '../api.ts';
 import { errorCode } from '../api.ts';
+import { ZERO_UUID } from '../codec/index.ts';
 import type { MetadataResponse } from '../generated/messages.ts';
 
 export const METADATA_KEY = 3;
-/** The topic id of every topic until Freshet assigns ids. */
-export const ZERO_UUID = '00000000-0000-0000-0000-000000000000';
 /** Kafka's INT32_MIN: authorized operations were not asked for (and there are no ACLs to report). */
 const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 /** The first version with allow_auto_topic_creation; before it Kafka always auto-creates (if enabled). */
@@ -51,7 +53,7 @@ export const metadataApi: KafkaApi<3> = {
     const requested = request.topics;
     const everyTopic = requested === null || (version === 0 && requested.length === 0);
     const topics = everyTopic
-      ? (await ctx.engine.listTopics()).map((t) => topicEntry(t.name, t.partitions, config.nodeId))
+      ? (await ctx.engine.listTopics()).map((t) => topicEntry(t.name, t.partitions, ctx))
       : await requestedTopics(requested, version, request.allowAutoTopicCreation !== false, ctx);
     return {
       throttleTimeMs: 0,
@@ -74,12 +76,21 @@ async function requestedTopics(
 ): Promise<TopicEntry[]> {
   const autoCreate = version < ALLOW_AUTO_CREATE_VERSION || allowAutoTopicCreation;
   const known = new Map((await ctx.engine.listTopics()).map((t) => [t.name, t.partitions]));
-  // A name asked for twice is answered once, as Kafka does.
+  // A topic asked for twice (by name or by id) is answered once, as Kafka does.
   const seen = new Set<string>();
   const entries: Array<Promise<TopicEntry>> = [];
   for (const topic of requested) {
     if (topic.name === null) {
-      entries.push(Promise.resolve(byIdOnly(topic.topicId ?? ZERO_UUID, version)));
+      const topicId = topic.topicId ?? ZERO_UUID;
+      const name = ctx.engine.topicName(topicId);
+      const partitions = name === undefined ? undefined : known.get(name);
+      if (name === undefined || partitions === undefined) {
+        entries.push(Promise.resolve(unknownTopicId(topicId, version)));
+        continue;
+      }
+      if (seen.has(name)) continue;
+      seen.add(name);
+      entries.push(Promise.resolve(topicEntry(name, partitions, ctx)));
       continue;
     }
     if (seen.has(topic.name)) continue;
@@ -95,22 +106,24 @@ async function describeTopic(
   autoCreate: boolean,
   ctx: KafkaContext,
 ): Promise<TopicEntry> {
-  if (partitions !== undefined) return topicEntry(name, partitions, ctx.config.nodeId);
+  if (partitions !== undefined) return topicEntry(name, partitions, ctx);
   try {
     validateTopicName(name);
     if (!autoCreate) return failedTopic(name, ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
     // Creates it with the default partition count if the broker allows auto-creation, else throws.
-    return topicEntry(name, await ctx.engine.partitionsForProduce(name), ctx.config.nodeId);
+    return topicEntry(name, await ctx.engine.partitionsForProduce(name), ctx);
   } catch (err) {
     return failedTopic(name, errorCode(err));
   }
 }
 
-function topicEntry(name: string, partitions: number, nodeId: number): TopicEntry {
+function topicEntry(name: string, partitions: number, ctx: KafkaContext): TopicEntry {
+  const { nodeId } = ctx.config;
   return {
     errorCode: 0,
     name,
-    topicId: ZERO_UUID,
+    // The zero UUID only if the topic went away since it was listed.
+    topicId: ctx.engine.topicId(name) ?? ZERO_UUID,
     isInternal: false,
     partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({
       errorCode: 0,
@@ -136,8 +149,8 @@ function failedTopic(name: string, code: number): TopicEntry {
   };
 }
 
-/** A topic asked for by id alone: Freshet has no ids, so none is known. */
-function byIdOnly(topicId: string, version: number): TopicEntry {
+/** A topic asked for by an id no topic has. */
+function unknownTopicId(topicId: string, version: number): TopicEntry {
   return {
     errorCode: ERRORS.UNKNOWN_TOPIC_ID.code,
     // Before v12 the response's name may not be null.

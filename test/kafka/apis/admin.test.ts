@@ -73,7 +73,7 @@ describe('CreateTopics', () => {
     expect((await h.engine.describeTopic('b')).partitions).toHaveLength(3);
   });
 
-  it('v5+ answers the partitions, replication factor and configs; v7 the zero topic id', async () => {
+  it('v5+ answers the partitions, replication factor and configs; v7 the new topic id', async () => {
     const answer = await call(
       createTopicsApi,
       7,
@@ -92,8 +92,9 @@ describe('CreateTopics', () => {
       errorCode: 0,
       numPartitions: 3,
       replicationFactor: 1,
-      topicId: ZERO_UUID,
+      topicId: (await h.engine.describeTopic('c')).topicId,
     });
+    expect(t.topicId).not.toBe(ZERO_UUID);
     const retention = t.configs!.find((c) => c.name === 'retention.ms');
     expect(retention).toMatchObject({ value: '1000', configSource: 1, readOnly: false, isSensitive: false });
     expect(t.configs!.find((c) => c.name === 'segment.bytes')!.configSource).toBe(5);
@@ -189,7 +190,7 @@ describe('DeleteTopics', () => {
     },
   );
 
-  it('v6 deletes by name, and answers UNKNOWN_TOPIC_ID for a topic given by id only', async () => {
+  it('v6 deletes by name, and answers UNKNOWN_TOPIC_ID for an id no topic has', async () => {
     await h.engine.createTopic('a', 1);
     const id = '5b6a2a3e-0000-4000-8000-000000000001';
     const answer = await call(

@@ -26,14 +26,29 @@ export interface Harness {
   close(): Promise<void>;
 }
 
+/**
+ * `onDisk` logs in a new temp dir, removed on close; `dataDir` logs in that dir, kept on close (to start
+ * another engine over it); neither: in memory.
+ */
 export async function createHarness(
-  options: { onDisk?: boolean; config?: Partial<BrokerConfig>; maxFetchWaitMs?: number } = {},
+  options: {
+    onDisk?: boolean;
+    dataDir?: string;
+    config?: Partial<BrokerConfig>;
+    maxFetchWaitMs?: number;
+  } = {},
 ): Promise<Harness> {
-  const dataDir = options.onDisk
-    ? fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-kafka-apis-'))
-    : path.join(os.tmpdir(), 'freshet-kafka-apis-unused');
+  const temporary = options.onDisk === true && options.dataDir === undefined;
+  const dataDir =
+    options.dataDir ??
+    (temporary
+      ? fs.mkdtempSync(path.join(os.tmpdir(), 'freshet-kafka-apis-'))
+      : path.join(os.tmpdir(), 'freshet-kafka-apis-unused'));
   const config: BrokerConfig = { ...DEFAULT_BROKER_CONFIG, workers: 1, dataDir, ...options.config };
-  const engine = await createLocalEngine({ config, memory: !options.onDisk });
+  const engine = await createLocalEngine({
+    config,
+    memory: !options.onDisk && options.dataDir === undefined,
+  });
   const ctx: KafkaContext = {
     engine,
     config: {
@@ -55,7 +70,7 @@ export async function createHarness(
       // As the broker shuts down: long-polls (and waits they abandoned) answer now, then the engine closes.
       await engine.stopWaiting();
       await engine.close();
-      if (options.onDisk) fs.rmSync(dataDir, { recursive: true, force: true });
+      if (temporary) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

@@ -1,7 +1,7 @@
 /**
  * @module
- * Helpers for the tests that drive unmodified Kafka clients (kcat, kafka-python, kafkajs) against a real
- * broker's Kafka door: find the tools (a missing one FAILS the test with what to install: nothing is ever
+ * Helpers for the tests that drive unmodified Kafka clients (kcat, kafka-python, kafkajs, @platformatic/kafka)
+ * against a real broker's Kafka door: find the tools (a missing one FAILS the test with what to install: nothing is ever
  * skipped), run them to their exit with a bounded time, keep track of every broker and child process a test
  * starts so `afterEach` stops them even when the test failed, and compute where Java's partitioner puts a key.
  *
