@@ -52,7 +52,7 @@ it('keeps every acknowledged record at its acknowledged offset across a kill -9 
           return; // the broker is gone: this batch was not acknowledged
         }
         const base = Number(answer[0]!.baseOffset);
-        values.forEach((value, i) => acknowledged.set(value, { partition, offset: base + i }));
+        for (const [i, value] of values.entries()) acknowledged.set(value, { partition, offset: base + i });
       }
     } finally {
       await producer.disconnect().catch(() => {});
