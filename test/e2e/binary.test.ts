@@ -8,6 +8,7 @@ import { CompressionType } from '../../src/records/batch-header.ts';
 import '../../src/records/compression.ts';
 import { encodeRecordBatch } from '../../src/records/record-batch.ts';
 import { type BrokerHandle, BUN, REPO_ROOT, startBroker } from '../support/broker.ts';
+import { startEtcd } from '../support/etcd.ts';
 import { produceJson, readPartition, requestJson, runToExit, stderrClosed, uniqueTopic } from './support.ts';
 
 /** Native addons the broker needs; each must be embedded in the binary, not loaded from node_modules. */
@@ -119,6 +120,37 @@ describe('the compiled freshet binary', () => {
       partitions: 1,
     });
   });
+
+  it('joins an etcd cluster with no node_modules around (etcd3 protos embedded)', async () => {
+    const etcd = await startEtcd();
+    const member = await startBroker({
+      command: [binary, 'broker'],
+      cwd: workDir,
+      dataDir: path.join(workDir, 'cluster-data'),
+      workers: 1,
+      args: ['--etcd', etcd.url, '--node-id', '7', '--cluster', 'binary'],
+    });
+    try {
+      type Status = {
+        mode: string;
+        controller: { nodeId: number } | null;
+        brokers: Array<{ nodeId: number }>;
+      };
+      // The election follows registration by a moment: wait for it (bounded).
+      let status: Status = { mode: '', controller: null, brokers: [] };
+      for (const deadline = Date.now() + 15_000; Date.now() < deadline; ) {
+        status = (await (await fetch(`${member.url}/v1/cluster`)).json()) as Status;
+        if (status.controller !== null) break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(status.mode).toBe('etcd');
+      expect(status.brokers.map((b) => b.nodeId)).toEqual([7]);
+      expect(status.controller?.nodeId).toBe(7);
+    } finally {
+      await member.stop();
+      await etcd.stop();
+    }
+  }, 60_000);
 
   it('exits 0 on SIGTERM after logging "stopped"', async () => {
     const child = broker!.process;
