@@ -56,7 +56,8 @@ export function commandHelp(command: Command): string {
   const entries = Object.keys(flags).map((name) => {
     const spec = all[name];
     const short = spec?.short ? `-${spec.short}, ` : '';
-    const value = spec?.type === 'string' ? ` <${name === 'config' ? 'key=value' : 'value'}>` : '';
+    const placeholder = name === 'config' ? 'key=value' : name === 'delete-config' ? 'key' : 'value';
+    const value = spec?.type === 'string' ? ` <${placeholder}>` : '';
     return [`  ${short}--${name}${value}`, flags[name]!] as const;
   });
   const width = Math.max(...entries.map(([flag]) => flag.length));

@@ -3,7 +3,7 @@
  * `freshet topics create|list|describe|delete|alter` and `freshet offsets`: Admin calls with a table for
  * people and the API's own JSON for scripts (`--json`).
  */
-import { Admin, type OffsetSpec, type TopicDescription } from '../client/index.ts';
+import { Admin, type OffsetSpec, type TopicConfigChanges, type TopicDescription } from '../client/index.ts';
 import type { Command, CommandContext, FlagValues } from './command.ts';
 import { configFlags, integerFlag, jsonLine, table, UsageError, write } from './io.ts';
 
@@ -112,6 +112,31 @@ export const topicsDelete: Command = {
   },
 };
 
+/** `--config` settings and `--delete-config` names (null: remove the override) as one change. */
+function configChanges(
+  set: Record<string, string> | undefined,
+  remove: string[] | undefined,
+): TopicConfigChanges | undefined {
+  if (remove === undefined || remove.length === 0) return set;
+  const changes: TopicConfigChanges = { ...set };
+  for (const raw of remove) {
+    const key = raw.trim();
+    if (key === '' || key.includes('=')) {
+      throw new UsageError(`--delete-config takes a setting name, got '${raw}'`);
+    }
+    if (set !== undefined && Object.hasOwn(set, key)) {
+      throw new UsageError(`'${key}' is given to both --config and --delete-config`);
+    }
+    Object.defineProperty(changes, key, {
+      value: null,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
+  }
+  return changes;
+}
+
 export const topicsAlter: Command = {
   name: 'topics alter',
   args: '<topic>',
@@ -119,17 +144,25 @@ export const topicsAlter: Command = {
   options: {
     partitions: { type: 'string', short: 'p' },
     config: { type: 'string', short: 'c', multiple: true },
+    'delete-config': { type: 'string', multiple: true },
   },
   flagHelp: {
     config: 'a setting to change, repeatable: --config retention.ms=3600000',
+    'delete-config':
+      "remove a setting's override (back to the broker default), repeatable: --delete-config retention.ms",
     partitions: 'the new total partition count (partitions are only ever added)',
   },
   positionals: 1,
   async run(ctx, values, [name]) {
-    const config = configFlags(values.config as string[] | undefined);
+    const config = configChanges(
+      configFlags(values.config as string[] | undefined),
+      values['delete-config'] as string[] | undefined,
+    );
     const partitions = integerFlag('partitions', values.partitions as string | undefined, 1);
     if (config === undefined && partitions === undefined) {
-      throw new UsageError('nothing to alter: give --config key=value and/or --partitions N');
+      throw new UsageError(
+        'nothing to alter: give --config key=value, --delete-config key and/or --partitions N',
+      );
     }
     const client = admin(ctx);
     let topic: TopicDescription | undefined;

@@ -25,6 +25,7 @@ import type {
   OffsetSpec,
   ResolvedOffset,
   TopicConfig,
+  TopicConfigChanges,
   TopicDescription,
   TopicSummary,
 } from './types.ts';
@@ -73,7 +74,11 @@ export class Admin {
     await this.http.request('DELETE', topicPath(name));
   }
 
-  alterTopicConfig(name: string, config: TopicConfig): Promise<TopicDescription> {
+  /**
+   * Changes the topic's overrides by Kafka name: a value sets one, `null` removes one (the setting goes back to
+   * the broker default); settings not named stay as they are.
+   */
+  alterTopicConfig(name: string, config: TopicConfigChanges): Promise<TopicDescription> {
     return this.http.request('PATCH', `${topicPath(name)}/config`, { body: { config } });
   }
 

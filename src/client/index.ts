@@ -59,6 +59,7 @@ export type {
   RecordMetadata,
   ResolvedOffset,
   TopicConfig,
+  TopicConfigChanges,
   TopicDescription,
   TopicSummary,
 } from './types.ts';

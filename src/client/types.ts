@@ -48,6 +48,9 @@ export interface ConsumerRecord {
 
 export type TopicConfig = Record<string, string | number>;
 
+/** Changes to a topic's overrides (`Admin.alterTopicConfig`): a value sets one, `null` removes one. */
+export type TopicConfigChanges = Record<string, string | number | null>;
+
 export interface PartitionState {
   partition: number;
   logStartOffset: number;

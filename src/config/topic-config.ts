@@ -220,18 +220,49 @@ export function parseTopicConfig(
 ): Readonly<LogConfig> {
   const config: Record<string, unknown> = { ...defaults };
   for (const [name, raw] of Object.entries(entries)) {
-    const s = BY_NAME.get(name);
-    if (!s) {
-      throw new BrokerError(
-        'INVALID_CONFIG',
-        `unknown topic config '${name}' (known: ${[...BY_NAME.keys()].join(', ')})`,
-      );
-    }
+    const s = topicSetting(name);
     const value = s.spec.parse(raw);
     if (value === undefined) throw new BrokerError('INVALID_CONFIG', invalidValueMessage(name, raw, s.spec));
     config[s.key] = value;
   }
   return Object.freeze(config as unknown as LogConfig);
+}
+
+/**
+ * A topic's overrides after `changes`: a value sets (or replaces) that override, `null` removes it, so the
+ * setting goes back to the broker default (null for a setting with no override changes nothing). Throws
+ * INVALID_CONFIG naming the first unknown setting (null or not) or bad value of `changes`, in their order,
+ * then checks the whole result as `parseTopicConfig` does. The result never holds null.
+ */
+export function applyTopicConfigChanges(
+  overrides: Readonly<Record<string, string | number>>,
+  changes: Readonly<Record<string, string | number | null>>,
+  defaults: Readonly<LogConfig>,
+): Record<string, string | number> {
+  for (const [name, raw] of Object.entries(changes)) {
+    const s = topicSetting(name);
+    if (raw !== null && s.spec.parse(raw) === undefined) {
+      throw new BrokerError('INVALID_CONFIG', invalidValueMessage(name, raw, s.spec));
+    }
+  }
+  // Spread and fromEntries define own properties, so a '__proto__' name can never reach a prototype.
+  const merged = Object.fromEntries(
+    Object.entries({ ...overrides, ...changes }).filter(([, raw]) => raw !== null),
+  ) as Record<string, string | number>;
+  parseTopicConfig(merged, defaults);
+  return merged;
+}
+
+/** The topic setting called `name` (its Kafka name); INVALID_CONFIG when there is none. */
+export function topicSetting(name: string): LogSetting {
+  const s = BY_NAME.get(name);
+  if (!s) {
+    throw new BrokerError(
+      'INVALID_CONFIG',
+      `unknown topic config '${name}' (known: ${[...BY_NAME.keys()].join(', ')})`,
+    );
+  }
+  return s;
 }
 
 /** Every setting of `config` by Kafka name, as DescribeConfigs and the HTTP API show them. */

@@ -5,7 +5,7 @@
  * when it is created, grows or goes away. The worker serves this over RPC; the in-process engine calls it
  * directly. Owning thread only.
  */
-import type { TopicConfigEntries } from '../ipc/engine.ts';
+import type { TopicConfigChanges, TopicConfigEntries } from '../ipc/engine.ts';
 import type {
   CommittedOffset,
   GroupApi,
@@ -82,8 +82,8 @@ export class Coordinator implements CoordinatorStore {
     await this.groups.topicChanged(name);
     return record;
   }
-  alter(name: string, config: TopicConfigEntries): Promise<TopicRecord> {
-    return this.registry.alter(name, config);
+  alter(name: string, changes: TopicConfigChanges): Promise<TopicRecord> {
+    return this.registry.alter(name, changes);
   }
   async addPartitions(name: string, count: number): Promise<TopicRecord> {
     const record = await this.registry.addPartitions(name, count);

@@ -14,8 +14,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { LogConfig } from '../config/log-config.ts';
-import { parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
-import type { TopicConfigEntries } from '../ipc/engine.ts';
+import { applyTopicConfigChanges, parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
+import type { TopicConfigChanges, TopicConfigEntries } from '../ipc/engine.ts';
 import { BrokerError } from '../shared/errors.ts';
 import { OFFSETS_TOPIC } from './group-records.ts';
 import { isAssignableTopicId, newTopicId } from './topic-id.ts';
@@ -35,7 +35,8 @@ export interface TopicStore {
   list(): Promise<TopicRecord[]>;
   create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord>;
   delete(name: string): Promise<TopicRecord>;
-  alter(name: string, config: TopicConfigEntries): Promise<TopicRecord>;
+  /** A value in `changes` sets that override, null removes it; the stored config never holds null. */
+  alter(name: string, changes: TopicConfigChanges): Promise<TopicRecord>;
   addPartitions(name: string, count: number): Promise<TopicRecord>;
 }
 
@@ -136,11 +137,10 @@ export class TopicRegistry implements TopicStore {
     return record;
   }
 
-  async alter(name: string, config: TopicConfigEntries): Promise<TopicRecord> {
+  /** Applies `changes` to the topic's overrides: a value sets one, null removes one (back to the default). */
+  async alter(name: string, changes: TopicConfigChanges): Promise<TopicRecord> {
     const record = this.get(name);
-    const merged = { ...record.config, ...config };
-    parseTopicConfig(merged, this.defaults);
-    const next = { ...record, config: merged };
+    const next = { ...record, config: applyTopicConfigChanges(record.config, changes, this.defaults) };
     this.topics.set(name, next);
     this.persist();
     return next;

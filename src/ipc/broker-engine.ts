@@ -39,6 +39,7 @@ import type {
   ProduceResult,
   RawFetchResult,
   RecordsFetchResult,
+  TopicConfigChanges,
   TopicConfigEntries,
   TopicDescription,
   TopicSummary,
@@ -246,9 +247,9 @@ export class BrokerEngine implements Engine {
     });
   }
 
-  alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription> {
+  alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
     return this.track(async () => {
-      const record = await this.store.alter(name, config);
+      const record = await this.store.alter(name, changes);
       this.remember(record);
       const logConfig = this.logConfig(record);
       await Promise.all(

@@ -12,6 +12,12 @@ import type { LogSlice } from '../storage/partition-log.ts';
 /** Topic configs by their Kafka names (`retention.ms`, `segment.bytes`, `flush.policy`, ...). */
 export type TopicConfigEntries = Record<string, string | number>;
 
+/**
+ * Changes to a topic's config overrides, by Kafka name: a value sets (or replaces) that override, `null`
+ * removes it, so the setting goes back to the broker default. Settings not named are left as they are.
+ */
+export type TopicConfigChanges = Record<string, string | number | null>;
+
 export interface PartitionState {
   partition: number;
   logStartOffset: number;
@@ -150,7 +156,8 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
    */
   topicConfigOverrides(name: string): Promise<TopicConfigEntries>;
   deleteTopic(name: string): Promise<void>;
-  alterTopicConfig(name: string, config: TopicConfigEntries): Promise<TopicDescription>;
+  /** Applies `changes` to the topic's overrides (null removes one; see TopicConfigChanges). */
+  alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription>;
   /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */
   createPartitions(name: string, count: number): Promise<TopicDescription>;
   /**

@@ -83,6 +83,11 @@ describe('freshet topics', () => {
     expect(altered.status, altered.stderr).toBe(0);
     expect(JSON.parse(altered.stdout).partitions).toHaveLength(4);
 
+    // --delete-config removes the override: the setting is the broker default again (7 days).
+    const reverted = freshet(['topics', 'alter', topic, '--delete-config', 'retention.ms', '--json']);
+    expect(reverted.status, reverted.stderr).toBe(0);
+    expect(Number(JSON.parse(reverted.stdout).config['retention.ms'])).toBe(7 * 24 * 3_600_000);
+
     const deleted = freshet(['topics', 'delete', topic, '--json']);
     expect(JSON.parse(deleted.stdout)).toEqual({ deleted: topic });
     const gone = freshet(['topics', 'describe', topic]);

@@ -53,11 +53,15 @@ describe('Admin', () => {
     expect(created.partitions.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('alters config and grows partitions', async () => {
+  it('alters config (null removes an override) and grows partitions', async () => {
     const name = uniqueTopic('admin-alter');
-    await admin.createTopic(name, { partitions: 1 });
-    const altered = await admin.alterTopicConfig(name, { 'retention.ms': 60_000 });
+    const created = await admin.createTopic(name, { partitions: 1 });
+    const altered = await admin.alterTopicConfig(name, { 'retention.ms': 60_000, 'segment.ms': 600_000 });
     expect(Number(altered.config['retention.ms'])).toBe(60_000);
+    expect(Number(altered.config['segment.ms'])).toBe(600_000);
+    const removed = await admin.alterTopicConfig(name, { 'retention.ms': null });
+    expect(removed.config).toEqual({ ...created.config, 'segment.ms': 600_000 });
+    expect((await admin.describeTopic(name)).config).toEqual(removed.config);
     const grown = await admin.createPartitions(name, 4);
     expect(grown.partitions).toHaveLength(4);
     expect((await codeOf(admin.createPartitions(name, 2))).code).toBe('INVALID_PARTITIONS');
@@ -91,6 +95,10 @@ describe('Admin', () => {
       status: 400,
     });
     expect(await codeOf(admin.alterTopicConfig(name, { 'retention.ms': 'soon' }))).toMatchObject({
+      code: 'INVALID_CONFIG',
+      status: 400,
+    });
+    expect(await codeOf(admin.alterTopicConfig(name, { 'no.such.config': null }))).toMatchObject({
       code: 'INVALID_CONFIG',
       status: 400,
     });

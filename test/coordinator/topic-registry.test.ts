@@ -1,7 +1,7 @@
 /**
  * The topic registry's ids: given at creation (never reserved ones), persisted in topics.json and read
  * back, new after delete and re-create, and assigned once to the topics of a topics.json written before
- * topics had ids.
+ * topics had ids. And config changes: set, removed (null), validated, persisted.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -86,6 +86,54 @@ describe('topic ids', () => {
     const registry = new TopicRegistry(null, DEFAULT_LOG_CONFIG);
     expect((await registry.create('m', 1, {})).topicId).toMatch(TOPIC_ID);
     expect(fs.existsSync(file)).toBe(false);
+  });
+});
+
+describe('altering config overrides', () => {
+  it('sets and removes (null) overrides, persisted across reopening', async () => {
+    const registry = new TopicRegistry(dataDir, DEFAULT_LOG_CONFIG);
+    await registry.create('t', 1, { 'retention.ms': 1000, 'segment.ms': '60000' });
+    const altered = await registry.alter('t', {
+      'retention.ms': null,
+      'segment.bytes': 1048576,
+      'flush.ms': null, // no override to remove: nothing changes
+    });
+    expect(altered.config).toEqual({ 'segment.ms': '60000', 'segment.bytes': 1048576 });
+    expect(registry.logConfig(altered)).toMatchObject({
+      retentionMs: DEFAULT_LOG_CONFIG.retentionMs,
+      flushMs: DEFAULT_LOG_CONFIG.flushMs,
+      segmentMs: 60000,
+      segmentBytes: 1048576,
+    });
+    expect(stored().topics.t!.config).toEqual({ 'segment.ms': '60000', 'segment.bytes': 1048576 });
+
+    const reopened = new TopicRegistry(dataDir, DEFAULT_LOG_CONFIG);
+    const [t] = await reopened.list();
+    expect(t!.config).toEqual({ 'segment.ms': '60000', 'segment.bytes': 1048576 });
+    const cleared = await reopened.alter('t', { 'segment.ms': null, 'segment.bytes': null });
+    expect(cleared.config).toEqual({});
+    expect(reopened.logConfig(cleared)).toEqual(DEFAULT_LOG_CONFIG);
+    expect((await new TopicRegistry(dataDir, DEFAULT_LOG_CONFIG).list())[0]!.config).toEqual({});
+    expect(stored().topics.t!.config).toEqual({});
+  });
+
+  it('refuses an unknown name (null or not) or a bad value, changing nothing', async () => {
+    const registry = new TopicRegistry(dataDir, DEFAULT_LOG_CONFIG);
+    await registry.create('t', 1, { 'retention.ms': 1000 });
+    const changes = [
+      { 'retention.ms': null, 'no.such': null },
+      { 'retention.ms': null, 'no.such': 1 },
+      { 'retention.ms': null, 'segment.bytes': 'big' },
+      JSON.parse('{"retention.ms":null,"__proto__":null}'),
+    ];
+    for (const change of changes) {
+      await expect(registry.alter('t', change)).rejects.toMatchObject({ code: 'INVALID_CONFIG' });
+    }
+    expect((await registry.list())[0]!.config).toEqual({ 'retention.ms': 1000 });
+    expect(stored().topics.t!.config).toEqual({ 'retention.ms': 1000 });
+    await expect(registry.alter('nope', { 'retention.ms': null })).rejects.toMatchObject({
+      code: 'UNKNOWN_TOPIC_OR_PARTITION',
+    });
   });
 });
 

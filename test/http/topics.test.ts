@@ -70,6 +70,40 @@ describe('topic routes', () => {
     expect(body.config['flush.policy']).toBe('always');
   });
 
+  it('removes an override with a null value, back to the broker default', async () => {
+    await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'plain', partitions: 1 });
+    const defaults = (await jsonRequest(h.app, 'GET', '/v1/topics/plain')).body.config;
+    await jsonRequest(h.app, 'POST', '/v1/topics', {
+      name: 'conf',
+      partitions: 1,
+      config: { 'retention.ms': 5000, 'flush.policy': 'always', 'segment.ms': 60000 },
+    });
+    const { res, body } = await jsonRequest(h.app, 'PATCH', '/v1/topics/conf/config', {
+      config: { 'retention.ms': null, 'segment.bytes': 1048576 },
+    });
+    expect(res.status).toBe(200);
+    expect(body.config).toEqual({
+      ...defaults,
+      'flush.policy': 'always',
+      'segment.ms': 60000,
+      'segment.bytes': 1048576,
+    });
+    expect(await h.engine.topicConfigOverrides('conf')).toEqual({
+      'flush.policy': 'always',
+      'segment.ms': 60000,
+      'segment.bytes': 1048576,
+    });
+
+    // msgpack nil is null too; removing a setting that has no override changes nothing.
+    const again = await msgpackRequest(h.app, 'PATCH', '/v1/topics/conf/config', {
+      config: { 'flush.policy': null, 'segment.ms': null, 'segment.bytes': null, 'retention.ms': null },
+    });
+    expect(again.res.status).toBe(200);
+    expect(again.body.config).toEqual(defaults);
+    expect((await jsonRequest(h.app, 'GET', '/v1/topics/conf')).body.config).toEqual(defaults);
+    expect(await h.engine.topicConfigOverrides('conf')).toEqual({});
+  });
+
   it('adds partitions and refuses to shrink', async () => {
     await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'grow', partitions: 1 });
     const { res, body } = await jsonRequest(h.app, 'POST', '/v1/topics/grow/partitions', { count: 4 });
@@ -164,6 +198,21 @@ describe('topic routes', () => {
         'INVALID_CONFIG',
       );
       expectError(await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', {}), 400, 'INVALID_CONFIG');
+      // null removes an override, but only of a setting that exists; creating takes no null.
+      await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', { config: { 'retention.ms': 1000 } });
+      expectError(
+        await jsonRequest(h.app, 'PATCH', '/v1/topics/c/config', {
+          config: { 'retention.ms': null, 'no.such': null },
+        }),
+        400,
+        'INVALID_CONFIG',
+      );
+      expect(await h.engine.topicConfigOverrides('c')).toEqual({ 'retention.ms': 1000 });
+      expectError(
+        await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'd', config: { 'retention.ms': null } }),
+        400,
+        'INVALID_CONFIG',
+      );
     });
 
     it('404 for unknown topics on describe, delete, alter and add partitions', async () => {

@@ -3,7 +3,7 @@
  * Topic administration: create, list, describe, delete, alter config, add partitions (docs/http-api.md).
  */
 import { Hono } from 'hono';
-import type { TopicConfigEntries } from '../../ipc/engine.ts';
+import type { TopicConfigChanges, TopicConfigEntries } from '../../ipc/engine.ts';
 import { BrokerError } from '../../shared/errors.ts';
 import { checkTopicName } from '../params.ts';
 import { readStructuredBody } from '../read-body.ts';
@@ -17,19 +17,26 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /**
- * `{"retention.ms": 1000, ...}`: values are strings or numbers, as Kafka's configs are strings. Which
- * names and values are valid is the engine's check (INVALID_CONFIG).
+ * `{"retention.ms": 1000, ...}`: values are strings or numbers, as Kafka's configs are strings; with
+ * `allowNull` (altering a topic) a null value removes that override, back to the broker default. Which names
+ * and values are valid is the engine's check (INVALID_CONFIG).
  */
-function parseConfig(value: unknown): TopicConfigEntries {
+function parseConfig(value: unknown, allowNull: true): TopicConfigChanges;
+function parseConfig(value: unknown, allowNull?: false): TopicConfigEntries;
+function parseConfig(value: unknown, allowNull = false): TopicConfigChanges {
   if (value === undefined || value === null) return {};
   if (!isObject(value)) throw new BrokerError('INVALID_CONFIG', 'config must be an object of name: value');
   for (const [name, setting] of Object.entries(value)) {
+    if (allowNull && setting === null) continue;
     if (typeof setting !== 'string' && typeof setting !== 'number') {
-      throw new BrokerError('INVALID_CONFIG', `config '${name}' must be a string or a number`);
+      throw new BrokerError(
+        'INVALID_CONFIG',
+        `config '${name}' must be a string or a number${allowNull ? ', or null to remove the override' : ''}`,
+      );
     }
   }
   // fromEntries defines own properties, so a '__proto__' entry stays a (refused) name, not a prototype.
-  return Object.fromEntries(Object.entries(value)) as TopicConfigEntries;
+  return Object.fromEntries(Object.entries(value)) as TopicConfigChanges;
 }
 
 function parseCount(value: unknown, field: string): number {
@@ -75,10 +82,10 @@ export function topicRoutes(deps: RouteDeps): Hono {
   app.patch('/v1/topics/:topic/config', async (c) => {
     const topic = checkTopicName(c.req.param('topic'));
     const { body } = await readStructuredBody(c.req.raw, config.maxRequestBytes);
-    const request = bodyObject(body, '{config: {name: value, ...}}');
+    const request = bodyObject(body, '{config: {name: value | null, ...}}');
     if (!isObject(request.config))
       throw new BrokerError('INVALID_CONFIG', 'config must be an object of name: value');
-    return send(c, 200, await engine.alterTopicConfig(topic, parseConfig(request.config)));
+    return send(c, 200, await engine.alterTopicConfig(topic, parseConfig(request.config, true)));
   });
 
   app.post('/v1/topics/:topic/partitions', async (c) => {

@@ -7,20 +7,18 @@
  *   response  throttleTimeMs, responses [errorCode, errorMessage, resourceType, resourceName]
  *
  * Kafka's semantics: the configs given become the topic's whole set of overrides; every override left out
- * (or given a null value, which Kafka drops) goes back to the broker default. Freshet's engine can set
- * overrides but not remove one yet (`alterTopicConfig` merges). So the closest correct behaviour is applied:
- * when the request leaves out none of the topic's current overrides, it sets them all, which is exactly
- * Kafka's result; when it would remove an override, the resource is refused with INVALID_CONFIG naming the
- * overrides to repeat, and nothing changes, rather than succeeding with overrides Kafka would have removed.
- * Unknown settings and bad values are INVALID_CONFIG (the engine's check), checked before anything is set.
+ * (or given a null value, which Kafka drops) goes back to the broker default. So the engine is asked to set
+ * every non-null config given and to remove (null) every current override the request does not set.
+ * Unknown settings and bad values are INVALID_CONFIG (the engine's check), checked before anything changes:
+ * a refused resource keeps its overrides. validateOnly checks the same and changes nothing.
  *
  * Broker resources: Freshet's broker settings are startup flags, so setting one is INVALID_CONFIG (an empty
  * list is a no-op). Broker loggers and other resource types are INVALID_REQUEST, as in Kafka, whose
  * AlterConfigs does not take loggers.
  */
 import { DEFAULT_LOG_CONFIG } from '../../config/log-config.ts';
-import { parseTopicConfig } from '../../config/topic-config.ts';
-import type { TopicConfigEntries } from '../../ipc/engine.ts';
+import { applyTopicConfigChanges } from '../../config/topic-config.ts';
+import type { TopicConfigChanges } from '../../ipc/engine.ts';
 import { BrokerError } from '../../shared/errors.ts';
 import { errorCode, errorMessage, type KafkaApi, type KafkaContext } from '../api.ts';
 import type { AlterConfigsRequest, AlterConfigsResponse } from '../generated/messages.ts';
@@ -64,30 +62,26 @@ async function alter(
   }
   const topic = resource.resourceName;
   checkUniqueNames(resource.configs.map((c) => c.name));
-  const wanted: TopicConfigEntries = {};
-  for (const { name, value } of resource.configs) if (value !== null) setOwn(wanted, name, value);
+  const changes: TopicConfigChanges = {};
+  for (const { name, value } of resource.configs) if (value !== null) setOwn(changes, name, value);
   const current = await ctx.engine.topicConfigOverrides(topic);
-  const removed = Object.keys(current).filter((name) => !Object.hasOwn(wanted, name));
-  if (removed.length > 0) {
-    throw new BrokerError(
-      'INVALID_CONFIG',
-      `AlterConfigs replaces every override of topic '${topic}', which would remove ${removed.join(', ')}; ` +
-        'Freshet cannot remove a topic override yet: repeat them in the request, or use IncrementalAlterConfigs',
-    );
-  }
-  await applyTopicOverrides(ctx, topic, wanted, validateOnly);
+  for (const name of Object.keys(current)) if (!Object.hasOwn(changes, name)) setOwn(changes, name, null);
+  await applyTopicOverrides(ctx, topic, changes, validateOnly);
 }
 
-/** Validates `set` (names and values) and, unless validateOnly, sets those overrides on the topic. */
+/**
+ * Validates `changes` (names, and the values of those set) and, unless validateOnly, applies them to the
+ * topic's overrides: a value sets one, null removes one.
+ */
 export async function applyTopicOverrides(
   ctx: KafkaContext,
   topic: string,
-  set: TopicConfigEntries,
+  changes: TopicConfigChanges,
   validateOnly: boolean,
 ): Promise<void> {
-  parseTopicConfig(set, DEFAULT_LOG_CONFIG);
-  if (validateOnly || Object.keys(set).length === 0) return;
-  await ctx.engine.alterTopicConfig(topic, set);
+  applyTopicConfigChanges({}, changes, DEFAULT_LOG_CONFIG);
+  if (validateOnly || Object.keys(changes).length === 0) return;
+  await ctx.engine.alterTopicConfig(topic, changes);
 }
 
 /** Freshet's broker settings are startup flags: none can be changed at run time. */
@@ -109,6 +103,6 @@ export function checkUniqueNames(names: string[]): void {
 }
 
 /** Sets an own property, so a '__proto__' name stays a (refused) config name, not a prototype. */
-export function setOwn(entries: TopicConfigEntries, name: string, value: string): void {
+export function setOwn(entries: TopicConfigChanges, name: string, value: string | null): void {
   Object.defineProperty(entries, name, { value, enumerable: true, writable: true, configurable: true });
 }

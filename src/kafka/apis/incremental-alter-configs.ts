@@ -10,16 +10,16 @@
  *   response  throttleTimeMs, responses [errorCode, errorMessage, resourceType, resourceName]
  *
  * SET sets an override (INVALID_CONFIG for an unknown setting or a bad value, the engine's check).
- * APPEND and SUBTRACT apply to list settings only, and Freshet has none: INVALID_CONFIG, as Kafka answers
- * them on a non-list setting. DELETE reverts a setting to the broker default, which the engine cannot do yet
- * (it sets and merges overrides; it does not remove one): DELETE of a setting the topic does not override
- * is the no-op it is in Kafka, DELETE of an override is INVALID_CONFIG saying so. A resource is all or
- * nothing: any refused operation leaves it unchanged. A setting named twice is INVALID_REQUEST.
+ * DELETE removes the topic's override, so the setting goes back to the broker default; DELETE of a setting
+ * the topic does not override (known or not) is the no-op it is in Kafka. APPEND and SUBTRACT apply to list
+ * settings only, and Freshet has none: INVALID_CONFIG, as Kafka answers them on a non-list setting. A
+ * resource is all or nothing: any refused operation leaves it unchanged. A setting named twice is
+ * INVALID_REQUEST. validateOnly checks the same and changes nothing.
  *
  * Broker resources: settings are startup flags, so any operation is INVALID_CONFIG (none is a no-op); the
  * same for broker loggers, of which Freshet has none. Other resource types are INVALID_REQUEST.
  */
-import type { TopicConfigEntries } from '../../ipc/engine.ts';
+import type { TopicConfigChanges } from '../../ipc/engine.ts';
 import { BrokerError } from '../../shared/errors.ts';
 import { errorCode, errorMessage, type KafkaApi, type KafkaContext } from '../api.ts';
 import type {
@@ -88,21 +88,16 @@ async function alter(
   }
   const topic = resource.resourceName;
   const current = await ctx.engine.topicConfigOverrides(topic);
-  const set: TopicConfigEntries = {};
+  const changes: TopicConfigChanges = {};
   for (const { name, configOperation, value } of resource.configs) {
     switch (configOperation) {
       case OP_SET:
         if (value === null) throw new BrokerError('INVALID_CONFIG', `SET '${name}' needs a value, not null`);
-        setOwn(set, name, value);
+        setOwn(changes, name, value);
         break;
       case OP_DELETE:
-        if (Object.hasOwn(current, name)) {
-          throw new BrokerError(
-            'INVALID_CONFIG',
-            `cannot DELETE '${name}' of topic '${topic}': Freshet cannot remove a topic override yet; ` +
-              'SET it to the value you want instead',
-          );
-        }
+        // Nothing to remove when the topic does not override it (Kafka's no-op, also for an unknown name).
+        if (Object.hasOwn(current, name)) setOwn(changes, name, null);
         break;
       default:
         throw new BrokerError(
@@ -111,5 +106,5 @@ async function alter(
         );
     }
   }
-  await applyTopicOverrides(ctx, topic, set, validateOnly);
+  await applyTopicOverrides(ctx, topic, changes, validateOnly);
 }

@@ -14,7 +14,7 @@ import {
 } from '../../../src/kafka/apis/create-topics.ts';
 import { deleteTopicsApi } from '../../../src/kafka/apis/delete-topics.ts';
 import { describeClusterApi } from '../../../src/kafka/apis/describe-cluster.ts';
-import { describeConfigsApi } from '../../../src/kafka/apis/describe-configs.ts';
+import { CONFIG_SOURCE, describeConfigsApi } from '../../../src/kafka/apis/describe-configs.ts';
 import { incrementalAlterConfigsApi } from '../../../src/kafka/apis/incremental-alter-configs.ts';
 import type { CreateTopicsRequest } from '../../../src/kafka/generated/messages.ts';
 import { ERRORS } from '../../../src/shared/errors.ts';
@@ -404,14 +404,57 @@ describe('AlterConfigs', () => {
     expect((await h.engine.describeTopic('t')).config['retention.ms']).toBe(120000);
   });
 
-  it('refuses to drop an override it cannot remove, bad configs, and validateOnly changes nothing', async () => {
+  it.each([0, 1, 2])('v%i removes every override the request leaves out or gives null', async (version) => {
+    await h.engine.createTopic('t', 1, {
+      'retention.ms': '60000',
+      'segment.ms': '3600000',
+      'flush.policy': 'always',
+    });
+    const answer = await call(
+      alterConfigsApi,
+      version,
+      {
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 't',
+            configs: [
+              { name: 'segment.bytes', value: '1048576' },
+              { name: 'flush.policy', value: null },
+              // Kafka drops a null value, so even an unknown name given null is no error.
+              { name: 'no.such.config', value: null },
+            ],
+          },
+        ],
+        validateOnly: false,
+      },
+      h.ctx,
+    );
+    expect(answer!.responses[0]!.errorCode).toBe(0);
+    expect(await overrides('t')).toEqual({ 'segment.bytes': '1048576' });
+    // Back to the broker defaults: what a topic without overrides has.
+    await h.engine.createTopic('plain', 1);
+    const defaults = (await h.engine.describeTopic('plain')).config;
+    expect((await h.engine.describeTopic('t')).config).toEqual({ ...defaults, 'segment.bytes': 1048576 });
+
+    // An empty list removes them all.
+    const empty = await call(
+      alterConfigsApi,
+      version,
+      { resources: [{ resourceType: TOPIC, resourceName: 't', configs: [] }], validateOnly: false },
+      h.ctx,
+    );
+    expect(empty!.responses[0]!.errorCode).toBe(0);
+    expect(await overrides('t')).toEqual({});
+  });
+
+  it('refuses bad configs and other resources, leaving the overrides; validateOnly changes nothing', async () => {
     await h.engine.createTopic('t', 1, { 'retention.ms': '60000' });
     const answer = await call(
       alterConfigsApi,
       1,
       {
         resources: [
-          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'segment.bytes', value: '1048576' }] },
           { resourceType: TOPIC, resourceName: 'nope', configs: [] },
           { resourceType: BROKER, resourceName: '0', configs: [{ name: 'log.retention.ms', value: '1' }] },
           { resourceType: 8, resourceName: '0', configs: [] },
@@ -421,43 +464,53 @@ describe('AlterConfigs', () => {
       h.ctx,
     );
     expect(answer!.responses.map((r) => r.errorCode)).toEqual([
-      ERRORS.INVALID_CONFIG.code,
       ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code,
       ERRORS.INVALID_CONFIG.code,
       ERRORS.INVALID_REQUEST.code,
     ]);
-    expect(answer!.responses[0]!.errorMessage).toMatch(/retention\.ms/);
     const bad = await call(
       alterConfigsApi,
       1,
       {
         resources: [
-          {
-            resourceType: TOPIC,
-            resourceName: 't',
-            configs: [
-              { name: 'retention.ms', value: '1000' },
-              { name: 'segment.bytes', value: 'big' },
-            ],
-          },
+          // Would also remove retention.ms: refused as a whole, so it stays.
+          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'segment.bytes', value: 'big' }] },
+          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'no.such.config', value: '1' }] },
         ],
         validateOnly: false,
       },
       h.ctx,
     );
-    expect(bad!.responses[0]!.errorCode).toBe(ERRORS.INVALID_CONFIG.code);
+    expect(bad!.responses.map((r) => r.errorCode)).toEqual([
+      ERRORS.INVALID_CONFIG.code,
+      ERRORS.INVALID_CONFIG.code,
+    ]);
+    expect(await overrides('t')).toEqual({ 'retention.ms': '60000' });
     const dry = await call(
       alterConfigsApi,
       1,
       {
         resources: [
-          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'retention.ms', value: '1000' }] },
+          // Would remove retention.ms and set segment.bytes.
+          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'segment.bytes', value: '1048576' }] },
         ],
         validateOnly: true,
       },
       h.ctx,
     );
     expect(dry!.responses[0]!.errorCode).toBe(0);
+    const dryBad = await call(
+      alterConfigsApi,
+      1,
+      {
+        resources: [
+          { resourceType: TOPIC, resourceName: 't', configs: [{ name: 'segment.bytes', value: '1' }] },
+        ],
+        validateOnly: true,
+      },
+      h.ctx,
+    );
+    expect(dryBad!.responses[0]!.errorCode).toBe(ERRORS.INVALID_CONFIG.code);
     expect(await overrides('t')).toEqual({ 'retention.ms': '60000' });
   });
 });
@@ -494,7 +547,66 @@ describe('IncrementalAlterConfigs', () => {
     });
   });
 
-  it('refuses DELETE of an override, APPEND, bad values and broker changes; all or nothing', async () => {
+  it.each([0, 1])('v%i: DELETE removes an override, back to the broker default', async (version) => {
+    await h.engine.createTopic('t', 1, { 'retention.ms': '60000', 'segment.ms': '3600000' });
+    const answer = await call(
+      incrementalAlterConfigsApi,
+      version,
+      {
+        resources: [
+          {
+            resourceType: TOPIC,
+            resourceName: 't',
+            configs: [
+              { name: 'retention.ms', configOperation: DELETE, value: null },
+              { name: 'segment.bytes', configOperation: SET, value: '1048576' },
+              // No override to remove: a no-op, as in Kafka, known setting or not.
+              { name: 'flush.ms', configOperation: DELETE, value: null },
+              { name: 'no.such.config', configOperation: DELETE, value: null },
+            ],
+          },
+        ],
+        validateOnly: false,
+      },
+      h.ctx,
+    );
+    expect(answer!.responses[0]).toMatchObject({ errorCode: 0, errorMessage: null });
+    expect(await h.engine.topicConfigOverrides('t')).toEqual({
+      'segment.ms': '3600000',
+      'segment.bytes': '1048576',
+    });
+    await h.engine.createTopic('plain', 1);
+    const defaultRetention = (await h.engine.describeTopic('plain')).config['retention.ms'];
+    expect((await h.engine.describeTopic('t')).config['retention.ms']).toBe(defaultRetention);
+
+    const keys = ['retention.ms', 'segment.ms'];
+    const v0 = await call(
+      describeConfigsApi,
+      0,
+      { resources: [{ resourceType: TOPIC, resourceName: 't', configurationKeys: keys }] },
+      h.ctx,
+    );
+    const byName = new Map(v0!.results[0]!.configs.map((c) => [c.name, c]));
+    expect(byName.get('retention.ms')).toMatchObject({ value: String(defaultRetention), isDefault: true });
+    expect(byName.get('segment.ms')).toMatchObject({ value: '3600000', isDefault: false });
+    const v1 = await call(
+      describeConfigsApi,
+      1,
+      {
+        resources: [{ resourceType: TOPIC, resourceName: 't', configurationKeys: keys }],
+        includeSynonyms: false,
+      },
+      h.ctx,
+    );
+    expect(
+      Object.fromEntries(v1!.results[0]!.configs.map((c) => [c.name, [c.value, c.configSource]])),
+    ).toEqual({
+      'retention.ms': [String(defaultRetention), CONFIG_SOURCE.DEFAULT_CONFIG],
+      'segment.ms': ['3600000', CONFIG_SOURCE.DYNAMIC_TOPIC_CONFIG],
+    });
+  });
+
+  it('refuses APPEND, bad values and broker changes; all or nothing', async () => {
     await h.engine.createTopic('t', 1, { 'retention.ms': '60000' });
     const answer = await call(
       incrementalAlterConfigsApi,
@@ -505,14 +617,17 @@ describe('IncrementalAlterConfigs', () => {
             resourceType: TOPIC,
             resourceName: 't',
             configs: [
-              { name: 'segment.ms', configOperation: SET, value: '3600000' },
               { name: 'retention.ms', configOperation: DELETE, value: null },
+              { name: 'segment.ms', configOperation: APPEND, value: '3600000' },
             ],
           },
           {
             resourceType: TOPIC,
             resourceName: 't',
-            configs: [{ name: 'retention.ms', configOperation: APPEND, value: '5' }],
+            configs: [
+              { name: 'retention.ms', configOperation: DELETE, value: null },
+              { name: 'segment.ms', configOperation: SET, value: 'soon' },
+            ],
           },
           {
             resourceType: TOPIC,
@@ -541,12 +656,12 @@ describe('IncrementalAlterConfigs', () => {
       ERRORS.INVALID_REQUEST.code,
       ERRORS.INVALID_CONFIG.code,
     ]);
-    expect(answer!.responses[0]!.errorMessage).toMatch(/cannot DELETE 'retention\.ms'/);
+    expect(answer!.responses[0]!.errorMessage).toMatch(/APPEND applies to list settings/);
     expect(await h.engine.topicConfigOverrides('t')).toEqual({ 'retention.ms': '60000' });
   });
 
   it('validateOnly changes nothing', async () => {
-    await h.engine.createTopic('t', 1);
+    await h.engine.createTopic('t', 1, { 'segment.ms': '3600000' });
     const answer = await call(
       incrementalAlterConfigsApi,
       1,
@@ -555,7 +670,10 @@ describe('IncrementalAlterConfigs', () => {
           {
             resourceType: TOPIC,
             resourceName: 't',
-            configs: [{ name: 'retention.ms', configOperation: SET, value: '1000' }],
+            configs: [
+              { name: 'retention.ms', configOperation: SET, value: '1000' },
+              { name: 'segment.ms', configOperation: DELETE, value: null },
+            ],
           },
         ],
         validateOnly: true,
@@ -563,7 +681,7 @@ describe('IncrementalAlterConfigs', () => {
       h.ctx,
     );
     expect(answer!.responses[0]!.errorCode).toBe(0);
-    expect(await h.engine.topicConfigOverrides('t')).toEqual({});
+    expect(await h.engine.topicConfigOverrides('t')).toEqual({ 'segment.ms': '3600000' });
   });
 });
 
