@@ -3,13 +3,11 @@
  * DeleteGroups, with the leader's assignment bytes passed through untouched and per-partition errors.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { type BrokerConfig, DEFAULT_BROKER_CONFIG } from '../../../src/config/broker-config.ts';
 import {
   decodeAssignment,
   encodeAssignment,
   encodeSubscription,
 } from '../../../src/coordinator/group-records.ts';
-import { createLocalEngine, type LocalEngine } from '../../../src/ipc/local-engine.ts';
 import type { KafkaContext } from '../../../src/kafka/api.ts';
 import { deleteGroupsApi } from '../../../src/kafka/apis/delete-groups.ts';
 import { describeGroupsApi } from '../../../src/kafka/apis/describe-groups.ts';
@@ -22,38 +20,18 @@ import { offsetCommitApi } from '../../../src/kafka/apis/offset-commit.ts';
 import { offsetFetchApi } from '../../../src/kafka/apis/offset-fetch.ts';
 import { syncGroupApi } from '../../../src/kafka/apis/sync-group.ts';
 import { ERRORS } from '../../../src/shared/errors.ts';
-import { silentLogger } from '../../../src/shared/logger.ts';
+import { createHarness, type Harness } from './support.ts';
 
-let engine: LocalEngine;
+let h: Harness;
 let ctx: KafkaContext;
 
 beforeEach(async () => {
-  const config: BrokerConfig = {
-    ...DEFAULT_BROKER_CONFIG,
-    workers: 1,
-    dataDir: '/tmp/freshet-kafka-groups-unused',
-    groupMinSessionTimeoutMs: 100,
-    groupInitialRebalanceDelayMs: 0,
-  };
-  engine = await createLocalEngine({ config, memory: true });
-  await engine.createTopic('t', 4);
-  ctx = {
-    engine,
-    config: {
-      nodeId: 0,
-      advertisedHost: '127.0.0.1',
-      advertisedPort: 19092,
-      clusterId: 'test-cluster',
-      maxFetchWaitMs: 1000,
-      maxRequestBytes: 1 << 20,
-    },
-    logger: silentLogger,
-    clientId: 'rdkafka',
-    clientHost: '127.0.0.1',
-  };
+  h = await createHarness({ config: { groupMinSessionTimeoutMs: 100, groupInitialRebalanceDelayMs: 0 } });
+  await h.engine.createTopic('t', 4);
+  ctx = h.ctx;
 });
 afterEach(async () => {
-  await engine.close();
+  await h.close();
 });
 
 const metadata = (userData: number) =>
