@@ -11,6 +11,7 @@ import { openRing, type RingSlot } from '../src/ipc/ring.ts';
 import { serveRpc } from '../src/ipc/rpc.ts';
 import { PartitionManager } from '../src/partition/partition-manager.ts';
 import { createLogger, type LogLevel } from '../src/shared/logger.ts';
+import type { AppendOptions } from '../src/storage/partition-log.ts';
 
 export interface PartitionWorkerData {
   index: number;
@@ -36,15 +37,18 @@ serveRpc(parentPort!, {
   remove: (topic: string, partitions: number[]) => manager.remove(topic, partitions),
   reconfigure: (topic: string, partitions: number[], config: LogConfig) =>
     manager.reconfigure(topic, partitions, config),
-  append: (topic: string, partition: number, slot: RingSlot) => {
+  append: (topic: string, partition: number, slot: RingSlot, options: AppendOptions) => {
     // Slots are released in the order they arrive (the ring is FIFO): append reads the bytes
     // synchronously, so the release can follow the call directly, whatever the outcome.
     try {
-      return manager.append(topic, partition, ring.view(slot));
+      return manager.append(topic, partition, ring.view(slot), options);
     } finally {
       ring.release(slot);
     }
   },
+  truncate: (topic: string, partition: number, offset: number) => manager.truncate(topic, partition, offset),
+  epochEnd: (topic: string, partition: number, epoch: number) => manager.epochEnd(topic, partition, epoch),
+  lastEpoch: (topic: string, partition: number) => manager.lastEpoch(topic, partition),
   fetchRaw: (request: FetchRequest) => manager.fetchRaw(request),
   fetchRecords: (request: FetchRequest) => manager.fetchRecords(request),
   listOffset: (topic: string, partition: number, spec: OffsetSpec) =>

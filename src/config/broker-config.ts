@@ -76,6 +76,21 @@ export interface BrokerConfig {
    * this many seconds after its last keep-alive.
    */
   etcdLeaseTtlSeconds: number;
+  /**
+   * `--default-replication-factor` (Kafka's default.replication.factor): replicas of a topic created without
+   * a factor (and by auto-creation), in a cluster. A single-node broker only takes 1.
+   */
+  defaultReplicationFactor: number;
+  /**
+   * `--replica-lag-time-max-ms` (Kafka's replica.lag.time.max.ms): a follower that has not caught up with its
+   * leader's log end for this long leaves the ISR.
+   */
+  replicaLagTimeMaxMs: number;
+  /**
+   * `--replica-ack-timeout-ms`: the longest an acks=all produce waits for the ISR (Kafka's request timeout);
+   * then REQUEST_TIMED_OUT (the records may still become committed).
+   */
+  replicaAckTimeoutMs: number;
   /** Topic defaults (`--segment-bytes`, `--retention-ms`, `--flush-policy`, ...), overridable per topic. */
   logDefaults: Readonly<LogConfig>;
 }
@@ -106,5 +121,8 @@ export const DEFAULT_BROKER_CONFIG: Readonly<Omit<BrokerConfig, 'workers'>> = Ob
   cluster: 'freshet',
   brokerRack: null,
   etcdLeaseTtlSeconds: 5,
+  defaultReplicationFactor: 1,
+  replicaLagTimeMaxMs: 30_000,
+  replicaAckTimeoutMs: 30_000,
   logDefaults: DEFAULT_LOG_CONFIG,
 });

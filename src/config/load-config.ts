@@ -268,6 +268,24 @@ const BROKER_FLAGS: FlagDef[] = [
       'after its last renewal (needs --etcd)',
   ),
   broker(
+    'default-replication-factor',
+    'defaultReplicationFactor',
+    intValue(1, 64, 'count'),
+    "replicas of a topic created without a factor, in a cluster (Kafka's default.replication.factor)",
+  ),
+  broker(
+    'replica-lag-time-max-ms',
+    'replicaLagTimeMaxMs',
+    intValue(100, MAX_TIMER_MS, 'ms'),
+    'a follower that has not caught up with its leader for this long leaves the ISR (needs --etcd)',
+  ),
+  broker(
+    'replica-ack-timeout-ms',
+    'replicaAckTimeoutMs',
+    intValue(100, MAX_TIMER_MS, 'ms'),
+    'the longest an acks=all produce waits for the in-sync replicas before REQUEST_TIMED_OUT (needs --etcd)',
+  ),
+  broker(
     'log-level',
     'logLevel',
     enumValue(['debug', 'info', 'warn', 'error'] as const),
@@ -380,9 +398,14 @@ export function loadConfig(
   }
   if (config.etcdEndpoints === null) {
     // A cluster setting without a cluster would be ignored silently; --node-id alone is fine (the Kafka door's id).
-    const clusterOnly = ['cluster', 'broker-rack', 'etcd-lease-ttl-seconds'].map(
-      (flag) => BY_FLAG.get(flag)!,
-    );
+    const clusterOnly = [
+      'cluster',
+      'broker-rack',
+      'etcd-lease-ttl-seconds',
+      'default-replication-factor',
+      'replica-lag-time-max-ms',
+      'replica-ack-timeout-ms',
+    ].map((flag) => BY_FLAG.get(flag)!);
     for (const def of clusterOnly) {
       const where = origin.get(def);
       if (where !== undefined) {

@@ -32,6 +32,16 @@ export interface LogConfig {
   flushPolicy: FlushPolicy;
   /** `max.message.bytes`: the largest record batch accepted, in bytes. */
   maxMessageBytes: number;
+  /**
+   * `min.insync.replicas` (cluster): an acks=all produce needs at least this many replicas in sync, else
+   * NOT_ENOUGH_REPLICAS. A single broker is its own ISR of one.
+   */
+  minInsyncReplicas: number;
+  /**
+   * `unclean.leader.election.enable` (cluster): when no in-sync replica is alive, elect an out-of-sync one
+   * (available again, acknowledged records may be lost). Off: the partition waits for an in-sync replica.
+   */
+  uncleanLeaderElectionEnable: boolean;
 }
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -46,6 +56,8 @@ export const DEFAULT_LOG_CONFIG: Readonly<LogConfig> = Object.freeze({
   flushMs: Number.MAX_SAFE_INTEGER,
   flushPolicy: 'interval',
   maxMessageBytes: 1024 * 1024 + 12,
+  minInsyncReplicas: 1,
+  uncleanLeaderElectionEnable: false,
 });
 
 /** Kafka's dotted names for each setting, used by topic configs in the API. */
@@ -59,6 +71,8 @@ export const LOG_CONFIG_NAMES: Readonly<Record<keyof LogConfig, string>> = Objec
   flushMs: 'flush.ms',
   flushPolicy: 'flush.policy',
   maxMessageBytes: 'max.message.bytes',
+  minInsyncReplicas: 'min.insync.replicas',
+  uncleanLeaderElectionEnable: 'unclean.leader.election.enable',
 });
 
 export function logConfig(overrides: Partial<LogConfig> = {}): Readonly<LogConfig> {

@@ -204,6 +204,16 @@ export const LOG_SETTINGS: readonly LogSetting[] = Object.freeze([
     'interval: acknowledge once written to the page cache; always: only after an fsync (group commit)',
   ),
   setting('maxMessageBytes', intValue(0, INT32_MAX, 'bytes'), 'the largest record batch accepted'),
+  setting(
+    'minInsyncReplicas',
+    intValue(1, INT32_MAX, 'count'),
+    'acks=all produce needs this many replicas in sync, else NOT_ENOUGH_REPLICAS (clusters)',
+  ),
+  setting(
+    'uncleanLeaderElectionEnable',
+    booleanValue(),
+    'with no in-sync replica alive, elect an out-of-sync one: available again, but records may be lost (clusters)',
+  ),
 ] as LogSetting[]);
 
 const BY_NAME: ReadonlyMap<string, LogSetting> = new Map(LOG_SETTINGS.map((s) => [s.name, s]));
@@ -211,7 +221,7 @@ const BY_NAME: ReadonlyMap<string, LogSetting> = new Map(LOG_SETTINGS.map((s) =>
 /**
  * Validates topic config overrides given by Kafka name and merges them over `defaults`. Throws
  * `INVALID_CONFIG` naming the first unknown setting or bad value (entries are checked in their own order).
- * Kafka configs Freshet does not implement (`cleanup.policy`, `min.insync.replicas`, ...) are unknown here:
+ * Kafka configs Freshet does not implement (`cleanup.policy`, `compression.type`, ...) are unknown here:
  * accepting and ignoring them would promise behaviour the broker does not have.
  */
 export function parseTopicConfig(
@@ -268,7 +278,10 @@ export function topicSetting(name: string): LogSetting {
 /** Every setting of `config` by Kafka name, as DescribeConfigs and the HTTP API show them. */
 export function topicConfigEntries(config: Readonly<LogConfig>): Record<string, string | number> {
   const entries: Record<string, string | number> = {};
-  for (const s of LOG_SETTINGS) entries[s.name] = config[s.key];
+  for (const s of LOG_SETTINGS) {
+    const value = config[s.key];
+    entries[s.name] = typeof value === 'boolean' ? String(value) : value;
+  }
   return entries;
 }
 

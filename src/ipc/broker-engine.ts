@@ -25,6 +25,8 @@ import type {
 import type { TopicRecord } from '../coordinator/topic-registry.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
+import type { EpochEnd } from '../storage/leader-epochs.ts';
+import type { AppendOptions } from '../storage/partition-log.ts';
 import type {
   DeleteRecordsResult,
   Engine,
@@ -51,7 +53,16 @@ export interface PartitionHost {
   open(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void>;
   remove(topic: string, partitions: number[]): Promise<void>;
   reconfigure(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void>;
-  append(topic: string, partition: number, batches: Uint8Array): Promise<ProduceResult>;
+  /** Appends; `options` carry a leader's epoch, or a follower's keepOffsets (partition-log.ts). */
+  append(
+    topic: string,
+    partition: number,
+    batches: Uint8Array,
+    options?: AppendOptions,
+  ): Promise<ProduceResult>;
+  truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets>;
+  epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd>;
+  lastEpoch(topic: string, partition: number): Promise<number>;
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;

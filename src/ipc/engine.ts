@@ -76,6 +76,11 @@ export interface FetchRequest {
   /** Long-poll: wait up to this long for `minBytes` to be available (0: answer at once). */
   maxWaitMs: number;
   minBytes: number;
+  /**
+   * Exclusive upper bound: only batches that end below it (a replicated partition's high watermark, set
+   * by the cluster layer). Absent: up to the log end.
+   */
+  maxOffset?: number;
 }
 
 export interface RawFetchResult {

@@ -13,6 +13,8 @@ import type { CoordinatorStore } from '../coordinator/coordinator.ts';
 import { groupConfig } from '../coordinator/group-coordinator.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
+import type { EpochEnd } from '../storage/leader-epochs.ts';
+import type { AppendOptions } from '../storage/partition-log.ts';
 import { BrokerEngine, type PartitionHost } from './broker-engine.ts';
 import type {
   DeleteRecordsResult,
@@ -80,7 +82,12 @@ class WorkerHost implements PartitionHost {
   reconfigure(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void> {
     return this.rpc.call('reconfigure', topic, partitions, config);
   }
-  append(topic: string, partition: number, batches: Uint8Array): Promise<ProduceResult> {
+  append(
+    topic: string,
+    partition: number,
+    batches: Uint8Array,
+    options: AppendOptions = {},
+  ): Promise<ProduceResult> {
     if (batches.length > this.ring.capacity) {
       return Promise.reject(
         new BrokerError(
@@ -98,7 +105,16 @@ class WorkerHost implements PartitionHost {
         ),
       );
     }
-    return this.rpc.call('append', topic, partition, slot);
+    return this.rpc.call('append', topic, partition, slot, options);
+  }
+  truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    return this.rpc.call('truncate', topic, partition, offset);
+  }
+  epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
+    return this.rpc.call('epochEnd', topic, partition, epoch);
+  }
+  lastEpoch(topic: string, partition: number): Promise<number> {
+    return this.rpc.call('lastEpoch', topic, partition);
   }
   fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
     return this.rpc.call('fetchRaw', request);

@@ -19,8 +19,9 @@ import type {
 import { BrokerError } from '../shared/errors.ts';
 import { type Logger, silentLogger } from '../shared/logger.ts';
 import { openFileLog } from '../storage/file-log.ts';
+import { type EpochEnd, epochEnd, lastEpoch } from '../storage/leader-epochs.ts';
 import { MemoryLog } from '../storage/memory-log.ts';
-import type { PartitionLog } from '../storage/partition-log.ts';
+import type { AppendOptions, PartitionLog } from '../storage/partition-log.ts';
 
 export interface PartitionManagerOptions {
   /** Where partition directories live; ignored with `memory`. */
@@ -151,7 +152,12 @@ export class PartitionManager {
    * Appends `batches`. The log has read (written or copied) the bytes by the time this returns its promise,
    * so a caller passing a view into a shared ring may release it right after the call.
    */
-  append(topic: string, partition: number, batches: Uint8Array): Promise<ProduceResult> {
+  append(
+    topic: string,
+    partition: number,
+    batches: Uint8Array,
+    options: AppendOptions = {},
+  ): Promise<ProduceResult> {
     if (this.closed)
       return Promise.reject(new BrokerError('NOT_LEADER_OR_FOLLOWER', 'the broker is shutting down'));
     let log: PartitionLog;
@@ -160,7 +166,7 @@ export class PartitionManager {
     } catch (err) {
       return Promise.reject(err);
     }
-    const pending = log.append(batches);
+    const pending = log.append(batches, options);
     const k = key(topic, partition);
     return pending.then((result) => {
       this.wake(k);
@@ -171,6 +177,24 @@ export class PartitionManager {
         logStartOffset: log.logStartOffset,
       };
     });
+  }
+
+  /** Cuts the log back to `offset` (a follower dropping a suffix its leader does not have). */
+  async truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    if (this.closed) throw new BrokerError('NOT_LEADER_OR_FOLLOWER', 'the broker is shutting down');
+    const log = this.log(topic, partition);
+    await log.truncateTo(offset);
+    return { partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset };
+  }
+
+  /** Where leader epoch `epoch` ends in the partition's log (leader-epochs.ts). */
+  epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
+    return epochEnd(this.log(topic, partition), epoch);
+  }
+
+  /** The leader epoch of the partition's last batch, -1 when it is empty. */
+  lastEpoch(topic: string, partition: number): Promise<number> {
+    return lastEpoch(this.log(topic, partition));
   }
 
   private wake(k: string): void {
@@ -221,14 +245,14 @@ export class PartitionManager {
   async fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
     const { result } = await this.longPoll(request, async () => {
       const log = this.log(request.topic, request.partition);
-      const read = await log.read(request.offset, request.maxBytes);
+      const read = await log.read(request.offset, request.maxBytes, request.maxOffset);
       return { size: read.sizeInBytes, result: read };
     });
     return {
       slices: result.slices,
       sizeInBytes: result.sizeInBytes,
       nextOffset: result.nextOffset,
-      highWatermark: result.logEndOffset,
+      highWatermark: Math.min(result.logEndOffset, request.maxOffset ?? Number.MAX_SAFE_INTEGER),
       logStartOffset: result.logStartOffset,
     };
   }
@@ -236,14 +260,14 @@ export class PartitionManager {
   async fetchRecords(request: FetchRequest): Promise<RecordsFetchResult> {
     const { result } = await this.longPoll(request, async () => {
       const log = this.log(request.topic, request.partition);
-      const read = await log.readRecords(request.offset, request.maxBytes);
+      const read = await log.readRecords(request.offset, request.maxBytes, request.maxOffset);
       // Bytes are what minBytes counts; records are a fair stand-in once decoded (0 or more).
       return { size: read.records.length > 0 ? Number.MAX_SAFE_INTEGER : 0, result: read };
     });
     return {
       records: result.records,
       nextOffset: result.nextOffset,
-      highWatermark: result.logEndOffset,
+      highWatermark: Math.min(result.logEndOffset, request.maxOffset ?? Number.MAX_SAFE_INTEGER),
       logStartOffset: result.logStartOffset,
     };
   }

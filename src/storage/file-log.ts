@@ -57,7 +57,7 @@ import type {
   TimestampOffset,
 } from './partition-log.ts';
 import { LOG_SUFFIX, MAX_RELATIVE_OFFSET, Segment, segmentFileName } from './segment.ts';
-import { validateAppend } from './validate-append.ts';
+import { checkFollowerOffsets, validateAppend } from './validate-append.ts';
 
 /** How often the recovery point is written to disk (Kafka's log.flush.offset.checkpoint.interval.ms). */
 const RECOVERY_CHECKPOINT_INTERVAL_MS = 60_000;
@@ -299,6 +299,7 @@ export class FileLog implements PartitionLog {
   async append(batches: Uint8Array, options: AppendOptions = {}): Promise<AppendResult> {
     this.ensureWritable();
     const headers = validateAppend(batches, this.config.maxMessageBytes);
+    if (options.keepOffsets) checkFollowerOffsets(headers, this.endOffset);
     const now = this.clock();
     if (!this.active.isEmpty && now - this.active.rollStartMs > this.config.segmentMs) this.roll(now);
 
@@ -563,11 +564,15 @@ export class FileLog implements PartitionLog {
     return found;
   }
 
-  async read(fromOffset: number, maxBytes: number): Promise<ReadResult> {
-    return this.readSync(fromOffset, maxBytes).result;
+  async read(fromOffset: number, maxBytes: number, maxOffset = Number.MAX_SAFE_INTEGER): Promise<ReadResult> {
+    return this.readSync(fromOffset, maxBytes, maxOffset).result;
   }
 
-  private readSync(fromOffset: number, maxBytes: number): { result: ReadResult; segments: Segment[] } {
+  private readSync(
+    fromOffset: number,
+    maxBytes: number,
+    maxOffset: number,
+  ): { result: ReadResult; segments: Segment[] } {
     this.ensureOpen();
     this.checkRange(fromOffset);
     const slices: LogSlice[] = [];
@@ -583,7 +588,7 @@ export class FileLog implements PartitionLog {
       let position = start;
       let header: BatchHeader | null = found.header;
       while (header) {
-        if (total > 0 && total + header.sizeInBytes > maxBytes) {
+        if ((total > 0 && total + header.sizeInBytes > maxBytes) || lastOffsetOf(header) >= maxOffset) {
           full = true;
           break;
         }
@@ -610,8 +615,12 @@ export class FileLog implements PartitionLog {
     };
   }
 
-  async readRecords(fromOffset: number, maxBytes: number): Promise<RecordsReadResult> {
-    const { result, segments } = this.readSync(fromOffset, maxBytes);
+  async readRecords(
+    fromOffset: number,
+    maxBytes: number,
+    maxOffset = Number.MAX_SAFE_INTEGER,
+  ): Promise<RecordsReadResult> {
+    const { result, segments } = this.readSync(fromOffset, maxBytes, maxOffset);
     const records: DecodedRecord[] = [];
     const floor = Math.max(fromOffset, this.startOffset);
     result.slices.forEach((slice, i) => {

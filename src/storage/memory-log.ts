@@ -26,7 +26,7 @@ import type {
   RecoveryReport,
   TimestampOffset,
 } from './partition-log.ts';
-import { validateAppend } from './validate-append.ts';
+import { checkFollowerOffsets, validateAppend } from './validate-append.ts';
 
 interface StoredBatch {
   /** The batch as stored (offsets assigned); a view into a copy the log owns, never the caller's buffer. */
@@ -100,6 +100,7 @@ export class MemoryLog implements PartitionLog {
     this.ensureOpen();
     // Validate every batch before touching anything, so a bad batch anywhere leaves the log unchanged.
     const headers = validateAppend(batches, this.config.maxMessageBytes);
+    if (options.keepOffsets) checkFollowerOffsets(headers, this.endOffset);
     const now = this.clock();
     this.rollIfDue(batches.length, now);
 
@@ -136,7 +137,7 @@ export class MemoryLog implements PartitionLog {
     return { baseOffset, lastOffset: nextOffset - 1, recordCount, batchCount: headers.length };
   }
 
-  async read(fromOffset: number, maxBytes: number): Promise<ReadResult> {
+  async read(fromOffset: number, maxBytes: number, maxOffset = Number.MAX_SAFE_INTEGER): Promise<ReadResult> {
     this.ensureOpen();
     this.checkRange(fromOffset);
     const slices: LogSlice[] = [];
@@ -145,6 +146,7 @@ export class MemoryLog implements PartitionLog {
     // Slices are views of the stored bytes (zero-copy, like the file log's file slices): read-only.
     for (const batch of this.batchesFrom(fromOffset)) {
       if (slices.length > 0 && sizeInBytes + batch.bytes.length > maxBytes) break;
+      if (batch.lastOffset >= maxOffset) break;
       slices.push({ kind: 'bytes', bytes: batch.bytes });
       sizeInBytes += batch.bytes.length;
       nextOffset = batch.lastOffset + 1;
@@ -158,8 +160,12 @@ export class MemoryLog implements PartitionLog {
     };
   }
 
-  async readRecords(fromOffset: number, maxBytes: number): Promise<RecordsReadResult> {
-    const result = await this.read(fromOffset, maxBytes);
+  async readRecords(
+    fromOffset: number,
+    maxBytes: number,
+    maxOffset = Number.MAX_SAFE_INTEGER,
+  ): Promise<RecordsReadResult> {
+    const result = await this.read(fromOffset, maxBytes, maxOffset);
     const records: DecodedRecord[] = [];
     for (const slice of result.slices) {
       if (slice.kind !== 'bytes') continue;

@@ -27,6 +27,12 @@ export interface AppendResult {
 export interface AppendOptions {
   /** Written into each batch's partitionLeaderEpoch (replication uses it); default: left as sent. */
   leaderEpoch?: number;
+  /**
+   * A follower's append: the batches already carry the leader's offsets (and epochs), which are kept. The
+   * first batch must start at logEndOffset and each must follow the one before, else OFFSET_OUT_OF_RANGE
+   * and nothing is written.
+   */
+  keepOffsets?: boolean;
 }
 
 /**
@@ -96,11 +102,17 @@ export interface PartitionLog {
    */
   append(batches: Uint8Array, options?: AppendOptions): Promise<AppendResult>;
 
-  /** Raw read: whole stored batches from the one containing `fromOffset`, up to `maxBytes` (at least one batch). */
-  read(fromOffset: number, maxBytes: number): Promise<ReadResult>;
+  /**
+   * Raw read: whole stored batches from the one containing `fromOffset`, up to `maxBytes` (at least one
+   * batch). With `maxOffset`, only batches that end below it (a replicated partition's high watermark).
+   */
+  read(fromOffset: number, maxBytes: number, maxOffset?: number): Promise<ReadResult>;
 
-  /** Decoding read: the records at or after `fromOffset`, from batches totalling at most `maxBytes` (at least one). */
-  readRecords(fromOffset: number, maxBytes: number): Promise<RecordsReadResult>;
+  /**
+   * Decoding read: the records at or after `fromOffset`, from batches totalling at most `maxBytes` (at least
+   * one), and with `maxOffset` only from batches that end below it.
+   */
+  readRecords(fromOffset: number, maxBytes: number, maxOffset?: number): Promise<RecordsReadResult>;
 
   /** The first record whose timestamp is >= `timestamp`, or null when there is none. */
   offsetForTimestamp(timestamp: number): Promise<TimestampOffset | null>;

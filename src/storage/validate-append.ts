@@ -30,3 +30,20 @@ export function validateAppend(batches: Uint8Array, maxMessageBytes: number): Ba
   }
   return headers;
 }
+
+/**
+ * A follower's append keeps the leader's offsets: the batches must start at `logEndOffset` and follow one
+ * another without gaps or overlaps. Throws OFFSET_OUT_OF_RANGE (nothing is written) otherwise.
+ */
+export function checkFollowerOffsets(headers: readonly BatchHeader[], logEndOffset: number): void {
+  let expected = logEndOffset;
+  for (const header of headers) {
+    if (header.baseOffset !== expected) {
+      throw new BrokerError(
+        'OFFSET_OUT_OF_RANGE',
+        `replicated batch starts at offset ${header.baseOffset}, but the log expects ${expected} next`,
+      );
+    }
+    expected = header.baseOffset + header.lastOffsetDelta + 1;
+  }
+}

@@ -123,6 +123,16 @@ describe('loadConfig: sources', () => {
       'eu-west-1a',
       '--etcd-lease-ttl-seconds',
       '10',
+      '--default-replication-factor',
+      '3',
+      '--replica-lag-time-max-ms',
+      '2000',
+      '--replica-ack-timeout-ms',
+      '4000',
+      '--min-insync-replicas',
+      '2',
+      '--unclean-leader-election-enable',
+      'true',
       '--segment-bytes',
       '4096',
       '--segment-ms=60000',
@@ -168,6 +178,9 @@ describe('loadConfig: sources', () => {
       cluster: 'prod-1',
       brokerRack: 'eu-west-1a',
       etcdLeaseTtlSeconds: 10,
+      defaultReplicationFactor: 3,
+      replicaLagTimeMaxMs: 2000,
+      replicaAckTimeoutMs: 4000,
       logDefaults: {
         segmentBytes: 4096,
         segmentMs: 60000,
@@ -178,6 +191,8 @@ describe('loadConfig: sources', () => {
         flushPolicy: 'always',
         maxMessageBytes: 65536,
         indexIntervalBytes: 0,
+        minInsyncReplicas: 2,
+        uncleanLeaderElectionEnable: true,
       },
     });
   });
@@ -314,6 +329,11 @@ describe('loadConfig: mistakes', () => {
       cluster: 'a/b',
       'broker-rack': 'two words',
       'etcd-lease-ttl-seconds': '1',
+      'default-replication-factor': '0',
+      'replica-lag-time-max-ms': '99',
+      'replica-ack-timeout-ms': 'soon',
+      'min-insync-replicas': '0',
+      'unclean-leader-election-enable': 'maybe',
       'segment-bytes': '13',
       'segment-ms': '0',
       'retention-ms': '-2',
@@ -433,11 +453,23 @@ describe('loadConfig: mistakes', () => {
 
   it('refuses cluster settings without --etcd, which would be ignored', () => {
     expect(
-      problems(() => load(['--cluster', 'c1', '--broker-rack', 'r1', '--etcd-lease-ttl-seconds', '9'])),
+      problems(() =>
+        load([
+          '--cluster',
+          'c1',
+          '--broker-rack',
+          'r1',
+          '--etcd-lease-ttl-seconds',
+          '9',
+          '--default-replication-factor',
+          '3',
+        ]),
+      ),
     ).toEqual([
       '--cluster: only means something in a cluster, and --etcd is not set',
       '--broker-rack: only means something in a cluster, and --etcd is not set',
       '--etcd-lease-ttl-seconds: only means something in a cluster, and --etcd is not set',
+      '--default-replication-factor: only means something in a cluster, and --etcd is not set',
     ]);
     expect(load(['--cluster', 'c1', '--broker-rack', 'r1', '--etcd', 'http://127.0.0.1:2379'])).toMatchObject(
       { cluster: 'c1', brokerRack: 'r1' },
@@ -507,7 +539,9 @@ describe('configHelp', () => {
   it('derives topic-default flags from the Kafka names', () => {
     for (const name of Object.values(LOG_CONFIG_NAMES)) {
       expect(help).toMatch(
-        new RegExp(`--${name.replace(/\./g, '-')} <[a-z|]+> +\\(topic config ${escapeRegExp(name)}\\)\n`),
+        new RegExp(
+          `--${name.replace(/\./g, '-')} (<[a-z|]+>|\\[true\\|false\\]) +\\(topic config ${escapeRegExp(name)}\\)\n`,
+        ),
       );
     }
   });

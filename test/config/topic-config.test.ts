@@ -115,6 +115,22 @@ describe('parseTopicConfig', () => {
       ],
       ['-1', '2147483648'],
     ],
+    [
+      'min.insync.replicas',
+      [
+        ['2', 2],
+        [1, 1],
+      ],
+      ['0', '-1', 'two'],
+    ],
+    [
+      'unclean.leader.election.enable',
+      [
+        ['true', true],
+        ['false', false],
+      ],
+      ['yes please', 2],
+    ],
   ];
 
   it('covers every setting in the table below', () => {
@@ -134,7 +150,7 @@ describe('parseTopicConfig', () => {
         expect(err.code).toBe('INVALID_CONFIG');
         expect(err.message).toContain(`${name}: `);
         expect(err.message).toContain(typeof raw === 'string' ? `'${raw}'` : String(raw));
-        expect(err.message).toMatch(/is not (an integer|one of)/);
+        expect(err.message).toMatch(/is not (an integer|one of|true or false)/);
       });
     }
   }

@@ -40,7 +40,12 @@ const CONFIG_TYPE = { STRING: 2, INT: 3, LONG: 5 } as const;
 const KAFKA_LONG_MAX = '9223372036854775807';
 
 /** Settings Kafka types as int (the others that are numbers are longs). */
-const INT_SETTINGS = new Set(['segment.bytes', 'index.interval.bytes', 'max.message.bytes']);
+const INT_SETTINGS = new Set([
+  'segment.bytes',
+  'index.interval.bytes',
+  'max.message.bytes',
+  'min.insync.replicas',
+]);
 
 const DOCUMENTATION: ReadonlyMap<string, string> = new Map(LOG_SETTINGS.map((s) => [s.name, s.help]));
 

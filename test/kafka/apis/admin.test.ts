@@ -141,7 +141,7 @@ describe('CreateTopics', () => {
           topic('rf3', { replicationFactor: 3 }),
           topic('zero', { numPartitions: 0 }),
           topic('manual', { numPartitions: -1, assignments: [{ partitionIndex: 0, brokerIds: [0] }] }),
-          topic('unknown', { configs: { 'min.insync.replicas': '2' } }),
+          topic('unknown', { configs: { 'cleanup.policy': 'compact' } }),
           topic('badvalue', { configs: { 'retention.ms': 'soon' } }),
           topic('nullvalue', { configs: { 'retention.ms': null } }),
           topic('exists'),
