@@ -38,7 +38,7 @@ describe('parseTopicConfig', () => {
   });
 
   // [name, accepted raw → value..., rejected raw...]
-  const table: Array<[string, Array<[string | number, number | string]>, Array<string | number>]> = [
+  const table: Array<[string, Array<[string | number, number | string | boolean]>, Array<string | number>]> = [
     [
       'segment.bytes',
       [
