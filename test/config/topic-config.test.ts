@@ -38,7 +38,8 @@ describe('parseTopicConfig', () => {
   });
 
   // [name, accepted raw → value..., rejected raw...]
-  const table: Array<[string, Array<[string | number, number | string | boolean]>, Array<string | number>]> = [
+  type Row = [string, Array<[string | number, number | string | boolean]>, Array<string | number>];
+  const table: Row[] = [
     [
       'segment.bytes',
       [
