@@ -59,7 +59,7 @@ export async function runBroker(argv: string[]): Promise<void> {
     }
   }
 
-  const engine = await createThreadedEngine({
+  const local = await createThreadedEngine({
     config,
     onWorkerExit: (name, reason) => {
       logger.error('a worker died; stopping the broker rather than serve part of the partitions', {
@@ -70,6 +70,12 @@ export async function runBroker(argv: string[]): Promise<void> {
       process.exit(1);
     },
   });
+  // In a cluster the front doors call the replication layer, which owns leadership, over the local engine.
+  const replicated =
+    config.etcdEndpoints === null
+      ? null
+      : new (await import('./cluster/replicated-engine.ts')).ReplicatedEngine(local, config, logger);
+  const engine = replicated ?? local;
   const metrics = createMetrics();
   /** This broker as the cluster sees it; set once both listeners are up. */
   let self: BrokerRegistration | null = null;
@@ -82,14 +88,26 @@ export async function runBroker(argv: string[]): Promise<void> {
         cluster: null,
         controller: null,
         brokers: self === null ? [] : [self],
+        partitions: [],
       };
     }
     if (cluster === null) {
       throw new BrokerError('REQUEST_TIMED_OUT', `the broker is still joining cluster '${config.cluster}'`);
     }
-    return cluster.status();
+    return { ...(await cluster.status()), partitions: replicated?.partitionStates() ?? [] };
   };
-  const app = createApp(engine, { config, metrics, logger, clusterStatus });
+  const app = createApp(engine, {
+    config,
+    metrics,
+    logger,
+    clusterStatus,
+    ...(replicated
+      ? {
+          replicaStatus: async () => replicated.replicaStatus(),
+          replicaFetch: (request: unknown) => replicated.serveReplicaFetch(request),
+        }
+      : {}),
+  });
   let server: ReturnType<typeof Bun.serve>;
   try {
     server = Bun.serve({
@@ -150,14 +168,14 @@ export async function runBroker(argv: string[]): Promise<void> {
     rack: config.brokerRack,
     startedAt: new Date().toISOString(),
   };
-  if (config.etcdEndpoints !== null) {
+  if (config.etcdEndpoints !== null && replicated !== null) {
     try {
       const { joinCluster } = await import('./cluster/cluster-node.ts');
-      cluster = await joinCluster({
-        config: { ...config, etcdEndpoints: config.etcdEndpoints },
-        registration: self,
-        logger,
-      });
+      const etcdEndpoints = config.etcdEndpoints;
+      const registration = self;
+      cluster = await replicated.join((hooks) =>
+        joinCluster({ config: { ...config, etcdEndpoints }, registration, logger, hooks }),
+      );
     } catch (err) {
       // A node id already taken, no etcd, or the cluster code missing from this build: a broker that cannot
       // join its cluster must not serve.
@@ -188,8 +206,10 @@ export async function runBroker(argv: string[]): Promise<void> {
       if (stopping) return;
       stopping = true;
       logger.info('shutting down', { signal });
-      // Leave the cluster first (revoking the lease hands the controller role over at once); never throws.
-      await cluster?.stop();
+      // Leave the cluster first (revoking the lease hands the controller role and leadership over at once).
+      await (replicated ? replicated.leave() : cluster?.stop())?.catch((err: unknown) =>
+        logger.error('error while leaving the cluster', { error: String(err) }),
+      );
       try {
         await engine.stopWaiting(); // long-polls answer now instead of at their maxWaitMs
         // Stop accepting; let in-flight requests finish (the Kafka door within its shutdown timeout).

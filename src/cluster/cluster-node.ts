@@ -5,13 +5,19 @@
  * listeners are up, only when `--etcd` is set, and stops it first on shutdown (so the broker leaves the
  * cluster, and hands the controller role over, before it stops serving).
  */
+import type { Etcd3 } from 'etcd3';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { BrokerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import { readClusterStatus } from './cluster-status.ts';
 import { ControllerElection, type ControllerHooks } from './controller-election.ts';
 import { connectEtcd, etcdErrorText } from './etcd-client.ts';
-import { type BrokerRegistration, type ControllerRecord, clusterKeys } from './etcd-keys.ts';
+import {
+  type BrokerRegistration,
+  type ClusterKeys,
+  type ControllerRecord,
+  clusterKeys,
+} from './etcd-keys.ts';
 import { BrokerMembership } from './membership.ts';
 
 export type ClusterConfig = Pick<BrokerConfig, 'nodeId' | 'cluster' | 'etcdLeaseTtlSeconds'> & {
@@ -29,6 +35,9 @@ export interface ClusterView {
 
 export interface ClusterNode {
   readonly election: ControllerElection;
+  /** The etcd client (closed by `stop()`) and the cluster's keys, for the replication layer. */
+  readonly client: Etcd3;
+  readonly keys: ClusterKeys;
   /** The cluster as etcd has it now; rejects with REQUEST_TIMED_OUT when etcd cannot be read. */
   status(): Promise<ClusterView>;
   /** Resigns, revokes the lease (the registration disappears at once), closes the client. Never throws. */
@@ -76,6 +85,8 @@ export async function joinCluster(options: JoinOptions): Promise<ClusterNode> {
   election.start();
   return {
     election,
+    client,
+    keys,
     async status() {
       try {
         const { controller, brokers } = await readClusterStatus(client, keys);

@@ -20,15 +20,18 @@
  *   e + 1 and `controller` = {nodeId, epoch: e + 1}. Epochs are therefore strictly increasing, one per
  *   election, and never reused.
  *
- * Reserved for the next steps (documented here so the layout is designed once; nothing writes them yet):
- *
- * - `/freshet/<cluster>/topics/<name>` → `{topicId, partitions, replicationFactor, configs}`: written by the
- *   controller when a topic is created, deleted when it is deleted.
- * - `/freshet/<cluster>/partitions/<topic>/<partition>` → `{replicas, leader, leaderEpoch, isr}`: replica
- *   assignment by the controller, leadership and ISR changes by the controller or the partition leader.
- *   Every such write is a transaction guarded by the controller fence (`controllerFence` in
- *   controller-election.ts) or by the partition's own `Mod` revision, so a deposed controller or leader can
- *   never overwrite a newer decision.
+ * - `/freshet/<cluster>/topics/<name>` → `{topicId, partitions, replicationFactor, config, createdAt}`
+ *   (`TopicMeta`): written by the broker that was asked to create the topic (create-if-absent, so one of
+ *   two racing creations wins), changed with `Mod == r` (config, partition count), deleted together with
+ *   its partitions' keys in one transaction.
+ * - `/freshet/<cluster>/partitions/<topic>/<partition>` → `{replicas, leader, leaderEpoch,
+ *   leaderRegistration, isr}` (`PartitionMeta`): created by the controller (replica assignment), changed by
+ *   the controller (elections: new leader, leaderEpoch + 1) and by the partition's leader (ISR shrink and
+ *   expand, same epoch). Controller writes are guarded by the controller fence (`controllerFence` in
+ *   controller-election.ts) and the key's `Mod` revision; leader writes by the `Mod` revision, so a deposed
+ *   controller or leader can never overwrite a newer decision. `leaderRegistration` is the create revision
+ *   of the leader's `brokers/<id>` key when it was elected: a broker that crashed and registered again has
+ *   a new one, and is not taken for the leader it was (it must be elected again, with a new epoch).
  */
 
 /** What a broker writes about itself under `brokers/<nodeId>`. */
@@ -59,9 +62,13 @@ export interface ClusterKeys {
   broker(nodeId: number): string;
   readonly controller: string;
   readonly controllerEpoch: string;
-  /** Reserved: `/freshet/<cluster>/topics/<name>`. */
+  /** `/freshet/<cluster>/topics/`: list with a prefix read. */
+  readonly topicsPrefix: string;
   topic(name: string): string;
-  /** Reserved: `/freshet/<cluster>/partitions/<topic>/<partition>`. */
+  /** `/freshet/<cluster>/partitions/`: list with a prefix read. */
+  readonly partitionsPrefix: string;
+  /** `/freshet/<cluster>/partitions/<topic>/`: one topic's partitions. */
+  topicPartitionsPrefix(topic: string): string;
   partition(topic: string, partition: number): string;
 }
 
@@ -74,7 +81,10 @@ export function clusterKeys(cluster: string): ClusterKeys {
     broker: (nodeId: number) => `${root}brokers/${nodeId}`,
     controller: `${root}controller`,
     controllerEpoch: `${root}controller_epoch`,
+    topicsPrefix: `${root}topics/`,
     topic: (name: string) => `${root}topics/${name}`,
+    partitionsPrefix: `${root}partitions/`,
+    topicPartitionsPrefix: (topic: string) => `${root}partitions/${topic}/`,
     partition: (topic: string, partition: number) => `${root}partitions/${topic}/${partition}`,
   });
 }
@@ -134,4 +144,76 @@ export function parseControllerEpoch(text: string | null): number {
     throw new Error(`controller_epoch holds '${text}', not an epoch: was it written by something else?`);
   }
   return epoch;
+}
+
+/** A topic as the cluster knows it (`topics/<name>`). */
+export interface TopicMeta {
+  topicId: string;
+  partitions: number;
+  replicationFactor: number;
+  /** The topic's config overrides by Kafka name. */
+  config: Record<string, string | number>;
+  createdAt: number;
+}
+
+/** A partition's replicas and leadership (`partitions/<topic>/<partition>`). */
+export interface PartitionMeta {
+  /** Assigned replicas, the preferred leader first. */
+  replicas: number[];
+  /** -1 while no replica can lead (none in sync is alive, unclean election off). */
+  leader: number;
+  /** Bumped by every election; written by the leader into every batch it appends. */
+  leaderEpoch: number;
+  /** Create revision of the leader's registration when elected (see the module comment); 0 with no leader. */
+  leaderRegistration: number;
+  /** In-sync replicas (the leader among them while it leads). */
+  isr: number[];
+}
+
+function isNodeList(value: unknown): value is number[] {
+  return Array.isArray(value) && value.every(isNodeId);
+}
+
+export function parseTopicMeta(text: string): TopicMeta | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  const { topicId, partitions, replicationFactor, config, createdAt } = value;
+  if (typeof topicId !== 'string' || !Number.isSafeInteger(partitions) || (partitions as number) < 1)
+    return null;
+  if (!Number.isSafeInteger(replicationFactor) || (replicationFactor as number) < 1) return null;
+  if (!isObject(config) || !Number.isSafeInteger(createdAt)) return null;
+  for (const v of Object.values(config)) if (typeof v !== 'string' && typeof v !== 'number') return null;
+  return {
+    topicId,
+    partitions: partitions as number,
+    replicationFactor: replicationFactor as number,
+    config: config as Record<string, string | number>,
+    createdAt: createdAt as number,
+  };
+}
+
+export function parsePartitionMeta(text: string): PartitionMeta | null {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (!isObject(value)) return null;
+  const { replicas, leader, leaderEpoch, leaderRegistration, isr } = value;
+  if (!isNodeList(replicas) || replicas.length === 0 || !isNodeList(isr)) return null;
+  if (!Number.isSafeInteger(leader) || (leader as number) < -1) return null;
+  if (!Number.isSafeInteger(leaderEpoch) || !Number.isSafeInteger(leaderRegistration)) return null;
+  return {
+    replicas,
+    leader: leader as number,
+    leaderEpoch: leaderEpoch as number,
+    leaderRegistration: leaderRegistration as number,
+    isr,
+  };
 }

@@ -72,8 +72,13 @@ export class Coordinator implements CoordinatorStore {
   list(): Promise<TopicRecord[]> {
     return this.registry.list();
   }
-  async create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
-    const record = await this.registry.create(name, partitions, config);
+  async create(
+    name: string,
+    partitions: number,
+    config: TopicConfigEntries,
+    topicId?: string,
+  ): Promise<TopicRecord> {
+    const record = await this.registry.create(name, partitions, config, topicId);
     await this.groups.topicChanged(name);
     return record;
   }

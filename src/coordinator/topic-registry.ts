@@ -33,7 +33,13 @@ export interface TopicRecord {
 /** What the broker engine needs of topic metadata, locally or across the coordinator worker. */
 export interface TopicStore {
   list(): Promise<TopicRecord[]>;
-  create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord>;
+  /** `topicId`: the id the topic has in its cluster (a broker mirroring etcd); absent: a new one. */
+  create(
+    name: string,
+    partitions: number,
+    config: TopicConfigEntries,
+    topicId?: string,
+  ): Promise<TopicRecord>;
   delete(name: string): Promise<TopicRecord>;
   /** A value in `changes` sets that override, null removes it; the stored config never holds null. */
   alter(name: string, changes: TopicConfigChanges): Promise<TopicRecord>;
@@ -105,7 +111,12 @@ export class TopicRegistry implements TopicStore {
     return t;
   }
 
-  async create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
+  async create(
+    name: string,
+    partitions: number,
+    config: TopicConfigEntries,
+    topicId?: string,
+  ): Promise<TopicRecord> {
     validateTopicName(name);
     if (name === OFFSETS_TOPIC) {
       throw new BrokerError(
@@ -118,9 +129,12 @@ export class TopicRegistry implements TopicStore {
     checkPartitionCount(partitions);
     parseTopicConfig(config, this.defaults);
     const ids = new Set([...this.topics.values()].map((t) => t.topicId));
+    if (topicId !== undefined && (!isAssignableTopicId(topicId) || ids.has(topicId))) {
+      throw new BrokerError('INVALID_REQUEST', `topic id ${topicId} is malformed, reserved or taken`);
+    }
     const record: TopicRecord = {
       name,
-      topicId: this.freshTopicId(ids),
+      topicId: topicId ?? this.freshTopicId(ids),
       partitions,
       config: { ...config },
       createdAt: Date.now(),

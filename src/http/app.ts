@@ -10,11 +10,12 @@ import { type Logger, silentLogger } from '../shared/logger.ts';
 import { createErrorHandler, notFound } from './error-handler.ts';
 import { createMetrics, type Metrics } from './metrics.ts';
 import type { HttpConfig, RouteDeps } from './route-deps.ts';
-import { type ClusterStatusSource, clusterRoutes } from './routes/cluster.ts';
+import { type ClusterStatusSource, clusterRoutes, type ReplicaStatusSource } from './routes/cluster.ts';
 import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { offsetRoutes } from './routes/offsets.ts';
 import { recordRoutes } from './routes/records.ts';
+import { type ReplicaFetchHandler, replicationRoutes } from './routes/replication.ts';
 import { topicRoutes } from './routes/topics.ts';
 
 export type { HttpConfig } from './route-deps.ts';
@@ -27,6 +28,10 @@ export interface AppOptions {
   logger?: Logger;
   /** Answers `GET /v1/cluster` (main.ts reads etcd in a cluster); default: a single node. */
   clusterStatus?: ClusterStatusSource;
+  /** Answers `GET /v1/replicas` (main.ts asks the replication layer); default: no replicas, node 0. */
+  replicaStatus?: ReplicaStatusSource;
+  /** Serves followers' fetches (a broker in a cluster; routes/replication.ts); default: not served. */
+  replicaFetch?: ReplicaFetchHandler;
 }
 
 /** Route pattern of an answered request, or 'unmatched' when only the middleware ran (404). */
@@ -60,6 +65,7 @@ export function createApp(engine: Engine, options: AppOptions): Hono {
   app.route('/', recordRoutes(deps));
   app.route('/', offsetRoutes(deps));
   app.route('/', groupRoutes(deps));
-  app.route('/', clusterRoutes(options.clusterStatus));
+  app.route('/', clusterRoutes(options.clusterStatus, options.replicaStatus));
+  app.route('/', replicationRoutes(options.replicaFetch));
   return app;
 }

@@ -178,14 +178,92 @@ export class BrokerEngine implements Engine {
     }
   }
 
-  createTopic(name: string, partitions?: number, config: TopicConfigEntries = {}): Promise<TopicDescription> {
+  createTopic(
+    name: string,
+    partitions?: number,
+    config: TopicConfigEntries = {},
+    replicationFactor?: number,
+  ): Promise<TopicDescription> {
     return this.track(async () => {
+      if (replicationFactor !== undefined && replicationFactor !== 1) {
+        throw new BrokerError(
+          'INVALID_REPLICATION_FACTOR',
+          `replication factor ${replicationFactor}: this is a single broker (no --etcd), which holds one replica`,
+        );
+      }
       await this.create(name, partitions ?? this.config.defaultPartitions, config);
       return this.describe(name);
     });
   }
 
-  private create(name: string, partitions: number, config: TopicConfigEntries): Promise<TopicRecord> {
+  brokers(): null {
+    return null;
+  }
+
+  /**
+   * Makes the local topic metadata match a topic of the cluster (the cluster layer's mirror of etcd):
+   * created with the cluster's topic id, grown, reconfigured, or created again when the id differs (the
+   * topic was deleted and created anew while this broker was away).
+   */
+  async mirrorTopic(wanted: Pick<TopicRecord, 'name' | 'topicId' | 'partitions' | 'config'>): Promise<void> {
+    let record = this.topics.get(wanted.name);
+    if (record && record.topicId !== wanted.topicId) {
+      await this.deleteTopic(wanted.name);
+      record = undefined;
+    }
+    if (!record) {
+      await this.track(() => this.create(wanted.name, wanted.partitions, wanted.config, wanted.topicId));
+      return;
+    }
+    if (wanted.partitions > record.partitions) await this.createPartitions(wanted.name, wanted.partitions);
+    if (JSON.stringify(sortedEntries(record.config)) !== JSON.stringify(sortedEntries(wanted.config))) {
+      const changes: TopicConfigChanges = { ...wanted.config };
+      for (const name of Object.keys(record.config)) if (!(name in wanted.config)) changes[name] = null;
+      await this.alterTopicConfig(wanted.name, changes);
+    }
+  }
+
+  /** The topic's effective log config (its overrides over the broker defaults). */
+  topicLogConfig(name: string): Readonly<LogConfig> | undefined {
+    const record = this.topics.get(name);
+    return record ? this.logConfig(record) : undefined;
+  }
+
+  // ------------------------------------------------ one replica's log (the cluster layer's, src/cluster)
+
+  /** Appends to this broker's replica as it is (no leadership check): a leader's epoch or a follower's offsets. */
+  appendLocal(
+    topic: string,
+    partition: number,
+    batches: Uint8Array,
+    options: AppendOptions,
+  ): Promise<ProduceResult> {
+    return this.track(() => this.host(topic, partition).append(topic, partition, batches, options));
+  }
+
+  truncateLocal(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    return this.track(() => this.host(topic, partition).truncate(topic, partition, offset));
+  }
+
+  epochEndLocal(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
+    return this.track(() => this.host(topic, partition).epochEnd(topic, partition, epoch));
+  }
+
+  lastEpochLocal(topic: string, partition: number): Promise<number> {
+    return this.track(() => this.host(topic, partition).lastEpoch(topic, partition));
+  }
+
+  async localOffsets(topic: string, partition: number): Promise<PartitionOffsets> {
+    const [offsets] = await this.track(() => this.host(topic, partition).offsets(topic, [partition]));
+    return offsets!;
+  }
+
+  private create(
+    name: string,
+    partitions: number,
+    config: TopicConfigEntries,
+    topicId?: string,
+  ): Promise<TopicRecord> {
     const pending = this.creating.get(name);
     if (pending) {
       return pending.then(() => {
@@ -193,7 +271,7 @@ export class BrokerEngine implements Engine {
       });
     }
     const work = (async () => {
-      const record = await this.store.create(name, partitions, config);
+      const record = await this.store.create(name, partitions, config, topicId);
       await this.openPartitions(record, range(0, record.partitions));
       this.remember(record);
       return record;
@@ -468,6 +546,10 @@ export class BrokerEngine implements Engine {
     await Promise.all([this.store.close(), ...this.hosts.map((h) => h.close())]);
     await this.onClose();
   }
+}
+
+function sortedEntries(config: TopicConfigEntries): Array<[string, string | number]> {
+  return Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 function partitionKey(topic: string, partition: number): string {

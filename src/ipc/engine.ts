@@ -21,10 +21,32 @@ export type TopicConfigChanges = Record<string, string | number | null>;
 export interface PartitionState {
   partition: number;
   logStartOffset: number;
-  /** Offset after the last record consumers may read (single broker: the log end offset). */
+  /**
+   * Offset after the last record consumers may read: single broker, the log end offset; in a cluster, the
+   * smallest log end offset over the in-sync replicas, as the leader knows it.
+   */
   highWatermark: number;
-  /** Index of the partition worker that owns it. */
+  /** Index of the partition worker that owns it (on the broker that answered). */
   worker: number;
+  /**
+   * Replication, in a cluster only (absent on a single broker, which leads every partition alone): the
+   * leader's node id (-1 while none is elected), its epoch, the assigned replicas (preferred leader first)
+   * and the in-sync replicas.
+   */
+  leader?: number;
+  leaderEpoch?: number;
+  replicas?: number[];
+  isr?: number[];
+}
+
+/** A broker of the cluster, as Kafka's Metadata lists brokers. */
+export interface BrokerInfo {
+  nodeId: number;
+  host: string;
+  httpPort: number;
+  /** null when the broker runs without a Kafka listener. */
+  kafkaPort: number | null;
+  rack: string | null;
 }
 
 export interface TopicDescription {
@@ -147,8 +169,22 @@ export interface EngineStats {
 export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   /** The group with lag per partition (committed offsets against log end offsets). */
   describeGroup(groupId: string): Promise<GroupLagDescription>;
-  /** Creates a topic with `partitions` partitions (the broker's default count when omitted). */
-  createTopic(name: string, partitions?: number, config?: TopicConfigEntries): Promise<TopicDescription>;
+  /**
+   * Creates a topic with `partitions` partitions (the broker's default count when omitted) and
+   * `replicationFactor` replicas of each (the default replication factor when omitted; a single broker
+   * refuses anything but 1 with INVALID_REPLICATION_FACTOR).
+   */
+  createTopic(
+    name: string,
+    partitions?: number,
+    config?: TopicConfigEntries,
+    replicationFactor?: number,
+  ): Promise<TopicDescription>;
+  /**
+   * The live brokers of this broker's cluster, by node id, or null for a single broker (which then names
+   * itself from its own config).
+   */
+  brokers(): BrokerInfo[] | null;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   /** The id of an existing topic (Kafka's Metadata v10+), undefined when there is no such topic. */

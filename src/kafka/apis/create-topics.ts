@@ -10,13 +10,17 @@
  *             topicConfigErrorCode (tagged, v5+), numPartitions (v5+), replicationFactor (v5+),
  *             configs [name, value, readOnly, configSource, isSensitive] (v5+)]
  *
- * A single broker holds one replica of everything: replicationFactor must be 1 or -1, else
- * INVALID_REPLICATION_FACTOR. Freshet places partitions itself, so a manual assignment is INVALID_REQUEST.
+ * replicationFactor goes to the engine, which decides what it accepts (a single broker: 1 only; a cluster:
+ * up to its live broker count), else INVALID_REPLICATION_FACTOR; -1 asks for the default. The answer's
+ * replicationFactor is the replica count of the created topic's partition 0 (1 where the engine reports
+ * no replicas: a single broker). Freshet places partitions itself, so a manual assignment is INVALID_REQUEST.
  * Configs are topic configs by Kafka name; unknown names and bad values are INVALID_CONFIG (the engine's
  * check, `src/config/topic-config.ts`); a null value is INVALID_CONFIG as in Kafka. A topic listed twice
  * is INVALID_REQUEST for each listing. validateOnly runs the same checks and creates nothing; its v5+
  * answer lists only the requested overrides as configs, and -1 partitions when numPartitions is -1: the
  * broker's default settings and count (startup flags) are not known to this door until a topic exists.
+ * The engine has no dry run for the replication factor, so validateOnly accepts -1 or 1 up to the number
+ * of live brokers (1 for a single broker), and answers -1 for a cluster's default factor.
  * Creation is complete when the engine answers, so timeoutMs is not needed. v7 answers the new topic's id
  * (given by the broker at creation); the zero uuid when nothing was created (an error, or validateOnly).
  */
@@ -76,10 +80,10 @@ async function create(
   version: number,
   ctx: KafkaContext,
 ): Promise<Omit<TopicResult, 'name'>> {
-  if (topic.replicationFactor !== -1 && topic.replicationFactor !== 1) {
+  if (topic.replicationFactor !== -1 && topic.replicationFactor < 1) {
     throw new BrokerError(
       'INVALID_REPLICATION_FACTOR',
-      `replication factor ${topic.replicationFactor}: Freshet is a single broker; use 1 or -1 (the default)`,
+      `replication factor must be at least 1, or -1 for the default, not ${topic.replicationFactor}`,
     );
   }
   if (topic.numPartitions !== -1 && topic.numPartitions < 1) {
@@ -91,7 +95,7 @@ async function create(
   if (topic.assignments.length > 0) {
     throw new BrokerError(
       'INVALID_REQUEST',
-      'manual partition assignment is not supported: Freshet places partitions on its one broker itself',
+      'manual partition assignment is not supported: Freshet places partitions itself',
     );
   }
   const config: TopicConfigEntries = {};
@@ -100,21 +104,24 @@ async function create(
     setOwn(config, name, value);
   }
   const partitions = topic.numPartitions === -1 ? undefined : topic.numPartitions;
+  const replicationFactor = topic.replicationFactor === -1 ? undefined : topic.replicationFactor;
   if (validateOnly) {
-    await validate(topic.name, partitions, config, ctx);
+    const brokers = ctx.engine.brokers();
+    await validate(topic.name, partitions, replicationFactor, brokers?.length ?? 1, config, ctx);
     return {
       errorCode: 0,
       errorMessage: null,
       ...(version >= 5
         ? {
             numPartitions: partitions ?? -1,
-            replicationFactor: 1,
+            // A single broker's default is its one replica; a cluster's is not known to this door.
+            replicationFactor: replicationFactor ?? (brokers === null ? 1 : -1),
             configs: describeCreated(config, config),
           }
         : {}),
     };
   }
-  const description = await ctx.engine.createTopic(topic.name, partitions, config);
+  const description = await ctx.engine.createTopic(topic.name, partitions, config, replicationFactor);
   return {
     topicId: version >= 7 ? description.topicId : undefined,
     errorCode: 0,
@@ -122,20 +129,29 @@ async function create(
     ...(version >= 5
       ? {
           numPartitions: description.partitions.length,
-          replicationFactor: 1,
+          replicationFactor: description.partitions[0]?.replicas?.length ?? 1,
           configs: describeCreated(description.config, config),
         }
       : {}),
   };
 }
 
-/** What creating would refuse, without creating: the topic registry's checks, in its order. */
+/** What creating would refuse, without creating: the engine's and topic registry's checks, in their order. */
 async function validate(
   name: string,
   partitions: number | undefined,
+  replicationFactor: number | undefined,
+  liveBrokers: number,
   config: TopicConfigEntries,
   ctx: KafkaContext,
 ): Promise<void> {
+  // A single broker's engine checks the replication factor first.
+  if (replicationFactor !== undefined && replicationFactor > liveBrokers) {
+    throw new BrokerError(
+      'INVALID_REPLICATION_FACTOR',
+      `replication factor ${replicationFactor} is larger than the ${liveBrokers} live broker(s)`,
+    );
+  }
   validateTopicName(name);
   if (name === OFFSETS_TOPIC) {
     throw new BrokerError(

@@ -7,9 +7,11 @@
  *   request   topics [name, partitions [partitionIndex, offset int64 (-1: the high watermark)]], timeoutMs
  *   response  throttleTimeMs, topics [name, partitions [partitionIndex, lowWatermark int64, errorCode]]
  *
- * Deletion is done when the engine answers (a single broker waits for no follower), so timeoutMs is not
- * needed. An offset past the log end is OFFSET_OUT_OF_RANGE, as in Kafka; an offset at or below the current
- * logStartOffset changes nothing and answers the current one.
+ * Deletion is done when the engine answers, so timeoutMs is not needed. An offset past the log end is
+ * OFFSET_OUT_OF_RANGE, as in Kafka; an offset at or below the current logStartOffset changes nothing and
+ * answers the current one. In a cluster only the partition's leader deletes: the engine refuses a partition
+ * this broker does not lead with NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is elected), and
+ * the client goes to the leader Metadata names.
  */
 import { errorCode, type KafkaApi } from '../api.ts';
 import type { DeleteRecordsResponse } from '../generated/messages.ts';

@@ -1,7 +1,8 @@
 /**
  * @module
- * DescribeCluster (API key 60), versions 0–1 (flexible from 0): the one broker, which is also the
- * controller.
+ * DescribeCluster (API key 60), versions 0–1 (flexible from 0): the brokers as Metadata lists them (a
+ * single broker: itself; a cluster: the live brokers with a Kafka listener), and this broker as the
+ * controller (see metadata.ts).
  *
  * Message shape (versions served):
  *   request   includeClusterAuthorizedOperations bool, endpointType int8 (v1+: 1 brokers, 2 controllers)
@@ -16,6 +17,7 @@
 import { ERRORS } from '../../shared/errors.ts';
 import type { KafkaApi } from '../api.ts';
 import type { DescribeClusterResponse } from '../generated/messages.ts';
+import { kafkaBrokers } from './metadata.ts';
 
 const ENDPOINT_BROKERS = 1;
 const ENDPOINT_CONTROLLERS = 2;
@@ -63,9 +65,12 @@ export const describeClusterApi: KafkaApi<60> = {
         controllerId: -1,
       };
     }
-    answer.brokers = [
-      { brokerId: config.nodeId, host: config.advertisedHost, port: config.advertisedPort, rack: null },
-    ];
+    answer.brokers = kafkaBrokers(ctx).map(({ nodeId, host, port, rack }) => ({
+      brokerId: nodeId,
+      host,
+      port,
+      rack,
+    }));
     if (request.includeClusterAuthorizedOperations) {
       answer.clusterAuthorizedOperations = Object.values(CLUSTER_OPERATIONS).reduce(
         (bits, op) => bits | (1 << op),

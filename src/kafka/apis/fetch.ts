@@ -25,12 +25,16 @@
  *
  * What the other versions add: v14 only allows OFFSET_MOVED_TO_TIERED_STORAGE (no tiered storage here).
  * v15 moves replicaId into the tagged replicaState (KIP-903); a consumer leaves it out (replicaId -1). The
- * replica id is not looked at: Freshet has no followers, and with the high watermark at the log end a
- * follower would read what a consumer reads. v16 (KIP-951) answers NOT_LEADER_OR_FOLLOWER with the current
- * leader and its endpoint; here that error means the broker is shutting down, and the leader is still this
- * broker (leader epoch 0), which v16 says in the partition's currentLeader and in nodeEndpoints (left out
- * when no partition has that error). divergingEpoch and snapshotId are left out: every partition has one
- * leader epoch (0), so nothing diverges, and there are no snapshots.
+ * replica id is not looked at: followers replicate through the cluster layer, not through this door.
+ *
+ * Leadership: in a cluster the engine refuses a partition this broker does not lead with
+ * NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is elected); on a single broker that error means
+ * it is shutting down. A partition refused with NOT_LEADER_OR_FOLLOWER or FENCED_LEADER_EPOCH carries its
+ * current leader in currentLeader (tagged, v12+), and v16 (KIP-951) lists those leaders' endpoints in
+ * nodeEndpoints (empty when no partition has such an error): best effort, from `engine.describeTopic`
+ * (`currentLeaders` in metadata.ts); -1/-1 when not known, and always on a single broker, which knows no
+ * other leader. currentLeaderEpoch and lastFetchedEpoch are not checked here (the engine's FetchRequest
+ * does not carry them), so divergingEpoch and snapshotId are left out.
  *
  * Sizes (KIP-74): partitions are filled in request order within `maxBytes` overall and `partitionMaxBytes`
  * each, whole batches only, except that the first partition with data always gets at least one whole batch
@@ -66,6 +70,7 @@ import { BrokerError, ERRORS } from '../../shared/errors.ts';
 import { errorCode, type KafkaApi, type KafkaContext } from '../api.ts';
 import { ZERO_UUID } from '../codec/index.ts';
 import type { FetchRequest, FetchResponse } from '../generated/messages.ts';
+import { currentLeaders } from './metadata.ts';
 
 type LogSlice = RawFetchResult['slices'][number];
 
@@ -98,7 +103,9 @@ interface Pass {
 
 /** The first version that names topics by id rather than by name. */
 const TOPIC_ID_VERSION = 13;
-/** The first version that answers NOT_LEADER_OR_FOLLOWER with the current leader and its endpoint. */
+/** The first version with a partition's currentLeader (tagged). */
+const CURRENT_LEADER_VERSION = 12;
+/** The first version that lists the current leaders' endpoints (KIP-951). */
 const NODE_ENDPOINTS_VERSION = 16;
 
 export const fetchApi: KafkaApi<1> = {
@@ -137,33 +144,27 @@ export const fetchApi: KafkaApi<1> = {
       pass = await longPoll(ctx, targets, maxBytes, request.minBytes, deadline, pass);
     }
     let i = 0;
+    // Partitions refused as not led here, to be answered with their current leader.
+    const refused: Array<{ topic: string; partition: number; data: FetchResponse.PartitionData }> = [];
     const responses = request.topics.map((t, index): FetchResponse.FetchableTopicResponse => {
       const { topicId, name } = topics[index]!;
       // By id: still the same topic now that its data was read (see the top of the file)?
       const gone = byId && (name === null || ctx.engine.topicName(topicId) !== name);
       const partitions = t.partitions.map((p) => {
         const outcome = pass.outcomes[i++]!;
-        return partitionData(
-          p,
-          gone ? { ...outcome, error: unknownTopicId(topicId) } : outcome,
-          version,
-          ctx,
-        );
+        const data = partitionData(p, gone ? { ...outcome, error: unknownTopicId(topicId) } : outcome);
+        if (name !== null && isNotLeader(data)) refused.push({ topic: name, partition: p.partition, data });
+        return data;
       });
       return byId ? { topicId, partitions } : { topic: name ?? '', partitions };
     });
-    const leaderAnswered =
-      version >= NODE_ENDPOINTS_VERSION && responses.some((t) => t.partitions.some(isNotLeader));
-    const { nodeId, advertisedHost, advertisedPort } = ctx.config;
-    return {
-      throttleTimeMs: 0,
-      errorCode: 0,
-      sessionId: 0,
-      responses,
-      nodeEndpoints: leaderAnswered
-        ? [{ nodeId, host: advertisedHost, port: advertisedPort, rack: null }]
-        : [],
-    };
+    let nodeEndpoints: FetchResponse.NodeEndpoint[] = [];
+    if (version >= CURRENT_LEADER_VERSION && refused.length > 0) {
+      const found = await currentLeaders(ctx, refused);
+      for (const [n, r] of refused.entries()) r.data.currentLeader = found.leaders[n]!;
+      if (version >= NODE_ENDPOINTS_VERSION) nodeEndpoints = found.nodeEndpoints;
+    }
+    return { throttleTimeMs: 0, errorCode: 0, sessionId: 0, responses, nodeEndpoints };
   },
 };
 
@@ -171,27 +172,18 @@ function unknownTopicId(topicId: string): BrokerError {
   return new BrokerError('UNKNOWN_TOPIC_ID', `no topic has id ${topicId}`);
 }
 
+/** Errors whose answer names the partition's current leader (Kafka's rule for KIP-951). */
 function isNotLeader(p: FetchResponse.PartitionData): boolean {
-  return p.errorCode === ERRORS.NOT_LEADER_OR_FOLLOWER.code;
+  return (
+    p.errorCode === ERRORS.NOT_LEADER_OR_FOLLOWER.code || p.errorCode === ERRORS.FENCED_LEADER_EPOCH.code
+  );
 }
 
-function partitionData(
-  p: FetchRequest.FetchPartition,
-  outcome: Outcome,
-  version: number,
-  ctx: KafkaContext,
-): FetchResponse.PartitionData {
+function partitionData(p: FetchRequest.FetchPartition, outcome: Outcome): FetchResponse.PartitionData {
   if (outcome.error !== null) {
-    const code = errorCode(outcome.error);
-    // v16: the leader to go to instead; still this broker (see the top of the file).
-    const currentLeader =
-      version >= NODE_ENDPOINTS_VERSION && code === ERRORS.NOT_LEADER_OR_FOLLOWER.code
-        ? { currentLeader: { leaderId: ctx.config.nodeId, leaderEpoch: 0 } }
-        : {};
     return {
       partitionIndex: p.partition,
-      errorCode: code,
-      ...currentLeader,
+      errorCode: errorCode(outcome.error),
       highWatermark: -1,
       lastStableOffset: -1,
       logStartOffset: -1,

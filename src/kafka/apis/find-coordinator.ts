@@ -1,7 +1,9 @@
 /**
  * @module
- * FindCoordinator (key 10), versions 0–4. One broker coordinates every group (and would every
- * transactional id): the answer is always this broker's advertised address.
+ * FindCoordinator (key 10), versions 0–4. The answer is always this broker's advertised address: a single
+ * broker coordinates every group (and would every transactional id). In a cluster each broker coordinates
+ * the groups whose members talk to it, so a group's members must all use the same broker; a group does not
+ * move to another broker when its coordinator fails (group coordinator failover is not done yet).
  *
  *   request  v0–3: key, keyType (v1+)        v4: keyType, coordinatorKeys[]
  *   response v0–3: errorCode, errorMessage (v1+), nodeId, host, port

@@ -20,7 +20,11 @@
  * costs about two lookups per bit of the timestamps' spread (a few dozen, each skipping whole segments by
  * their max timestamp); it serves an admin query, not a hot path.
  *
- * leaderEpoch is 0 (a single broker that never changes leader) whenever an offset is returned.
+ * leaderEpoch (the epoch of the record at the offset returned) is 0 on a single broker, which never changes
+ * leader; in a cluster it is -1 (unknown: the engine does not say which epoch wrote an offset), which
+ * clients take as "no epoch to validate the position with". In a cluster the engine refuses a partition
+ * this broker does not lead with NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is elected), and
+ * the client goes to the leader Metadata names. currentLeaderEpoch is not checked.
  */
 import type { Engine, OffsetResult } from '../../ipc/engine.ts';
 import { errorCode, type KafkaApi } from '../api.ts';
@@ -35,6 +39,7 @@ export const listOffsetsApi: KafkaApi<2> = {
   minVersion: 1,
   maxVersion: 7,
   async handle(request, version, ctx) {
+    const offsetEpoch = ctx.engine.brokers() === null ? 0 : -1;
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
@@ -48,7 +53,7 @@ export const listOffsetsApi: KafkaApi<2> = {
                 timestamp: found.timestamp ?? -1,
                 offset: found.offset,
                 // leaderEpoch exists from v4 (and is not ignorable): left out before.
-                leaderEpoch: version >= 4 && found.offset >= 0 ? 0 : undefined,
+                leaderEpoch: version >= 4 && found.offset >= 0 ? offsetEpoch : undefined,
               };
             } catch (err) {
               return {

@@ -1,14 +1,23 @@
 /**
  * @module
- * Produce (API key 0), versions 0–9 advertised, 3–9 served (flexible from 9): appends each partition's RecordBatch through the
- * engine, auto-creating unknown topics as the HTTP door does (`engine.partitionsForProduce`).
+ * Produce (API key 0), versions 0–10 advertised, 3–10 served (flexible from 9): appends each partition's
+ * RecordBatch through the engine, auto-creating unknown topics as the HTTP door does
+ * (`engine.partitionsForProduce`).
  *
  * Message shape (versions served):
  *   request   transactionalId string|null, acks int16, timeoutMs int32,
  *             topicData [name, partitionData [index int32, records (exactly one RecordBatch v2)]]
  *   response  responses [name, partitionResponses [index, errorCode, baseOffset int64,
  *             logAppendTimeMs int64 (-1: CreateTime), logStartOffset int64 (v5+),
- *             recordErrors [] (v8+), errorMessage (v8+)]], throttleTimeMs int32
+ *             recordErrors [] (v8+), errorMessage (v8+), currentLeader (tagged 0, v10+)]], throttleTimeMs
+ *             int32, nodeEndpoints [nodeId, host, port, rack] (tagged 0, v10+)
+ *
+ * Leadership: in a cluster the engine refuses a partition this broker does not lead with
+ * NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is elected; NOT_ENOUGH_REPLICAS and
+ * NOT_ENOUGH_REPLICAS_AFTER_APPEND for acks=all short of min.insync.replicas); on a single broker that
+ * error means it is shutting down. v10 (KIP-951, otherwise v9) answers such a partition with its current
+ * leader and lists those leaders' endpoints in nodeEndpoints, as Fetch v16 does (`currentLeaders` in
+ * metadata.ts: best effort, -1/-1 when not known and always on a single broker).
  *
  * Order: the server runs a connection's requests concurrently, but Kafka appends a connection's produce
  * requests in the order they were sent, and producers count on it. So appends to one partition take turns
@@ -37,9 +46,10 @@ import {
   MAGIC_V2,
   readBatchHeader,
 } from '../../records/batch-header.ts';
-import { BrokerError } from '../../shared/errors.ts';
+import { BrokerError, ERRORS } from '../../shared/errors.ts';
 import { errorCode, errorMessage, type KafkaApi, type KafkaContext } from '../api.ts';
 import type { ProduceRequest, ProduceResponse } from '../generated/messages.ts';
+import { currentLeaders } from './metadata.ts';
 
 /** zstd batches need Produce v7+ (Kafka answers older versions UNSUPPORTED_COMPRESSION_TYPE). */
 const ZSTD_MIN_VERSION = 7;
@@ -56,7 +66,7 @@ export const produceApi: KafkaApi<0> = {
   // uncompressed without a word. A v0-2 request (magic 0/1 message sets) is answered per partition with
   // UNSUPPORTED_FOR_MESSAGE_FORMAT (see checkProduceBatch).
   minVersion: 0,
-  maxVersion: 9,
+  maxVersion: 10,
   async handle(request, version, ctx) {
     const acks = request.acks;
     const valid = acks === 0 || acks === 1 || acks === -1;
@@ -84,9 +94,30 @@ export const produceApi: KafkaApi<0> = {
       }
       return null;
     }
-    return { responses, throttleTimeMs: 0 };
+    return { responses, throttleTimeMs: 0, nodeEndpoints: await nameLeaders(responses, version, ctx) };
   },
 };
+
+/** The first version that names the current leader of a partition refused as not led here (KIP-951). */
+const CURRENT_LEADER_VERSION = 10;
+
+/** Fills the currentLeader of refused partitions (v10+) and answers the leaders' endpoints. */
+async function nameLeaders(
+  responses: ProduceResponse.TopicProduceResponse[],
+  version: number,
+  ctx: KafkaContext,
+): Promise<ProduceResponse.NodeEndpoint[]> {
+  if (version < CURRENT_LEADER_VERSION) return [];
+  const refused = responses.flatMap((t) =>
+    t.partitionResponses
+      .filter((p) => p.errorCode === ERRORS.NOT_LEADER_OR_FOLLOWER.code)
+      .map((p) => ({ topic: t.name, partition: p.index, response: p })),
+  );
+  if (refused.length === 0) return [];
+  const found = await currentLeaders(ctx, refused);
+  for (const [n, r] of refused.entries()) r.response.currentLeader = found.leaders[n]!;
+  return found.nodeEndpoints;
+}
 
 async function produceTopic(
   request: ProduceRequest,

@@ -77,7 +77,7 @@ describe.each([
     await h.close();
   });
 
-  it.each([3, 7, 8, 9])(
+  it.each([3, 7, 8, 9, 10])(
     'produce v%i then fetch returns the stored batches byte for byte',
     async (version) => {
       const first = batchOf(3);

@@ -1,0 +1,627 @@
+/**
+ * @module
+ * The Engine of a broker in a cluster (`--etcd`): the same interface both front doors call, over this
+ * broker's local engine (its replicas' logs, its group coordinator) and the cluster metadata in etcd.
+ *
+ * - Topics live in etcd (`topics/<name>`, etcd-keys.ts). Creating, deleting, growing or reconfiguring one
+ *   is an etcd write (compare-and-swap); every broker, this one included, then mirrors it into its local
+ *   engine (same topic id, partition count and overrides) and the controller places new partitions. A call
+ *   answers once this broker has applied the change, so a describe right after it sees it.
+ * - Partitions: produce, fetch, offsets and DeleteRecords are served by the partition's leader only;
+ *   elsewhere NOT_LEADER_OR_FOLLOWER (naming the leader) or LEADER_NOT_AVAILABLE, which clients follow.
+ *   acks=all needs min.insync.replicas in sync (NOT_ENOUGH_REPLICAS, nothing written) and waits for the
+ *   high watermark; consumers read below the high watermark only, and long-polls wake when it moves.
+ * - Until the broker has joined its cluster, partition calls answer LEADER_NOT_AVAILABLE.
+ *
+ * DEPARTURES: every broker opens a (possibly empty) log for every partition of every topic, replica or
+ * not, so the local engine's placement and topic registry stay as they are; only replicas ever get data.
+ * Consumer groups are coordinated by the broker the members talk to, with offsets kept on that broker
+ * only (no coordinator failover yet).
+ */
+import type { Etcd3 } from 'etcd3';
+import type { BrokerConfig } from '../config/broker-config.ts';
+import { applyTopicConfigChanges, parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
+import type {
+  CommittedOffset,
+  GroupOverview,
+  HeartbeatRequest,
+  JoinGroupRequest,
+  JoinGroupResponse,
+  LeaveGroupRequest,
+  OffsetCommitRequest,
+  OffsetFetchRequest,
+  SyncGroupRequest,
+  SyncGroupResponse,
+} from '../coordinator/group-api.ts';
+import { OFFSETS_TOPIC } from '../coordinator/group-records.ts';
+import { newTopicId } from '../coordinator/topic-id.ts';
+import { MAX_PARTITIONS_PER_TOPIC } from '../coordinator/topic-registry.ts';
+import type { BrokerEngine } from '../ipc/broker-engine.ts';
+import type {
+  BrokerInfo,
+  DeleteRecordsResult,
+  Engine,
+  EngineStats,
+  FetchRequest,
+  GroupLagDescription,
+  OffsetResult,
+  OffsetSpec,
+  ProduceRequest,
+  ProduceResult,
+  RawFetchResult,
+  RecordsFetchResult,
+  TopicConfigChanges,
+  TopicConfigEntries,
+  TopicDescription,
+  TopicSummary,
+} from '../ipc/engine.ts';
+import { BrokerError } from '../shared/errors.ts';
+import type { Logger } from '../shared/logger.ts';
+import { ClusterMetadata } from './cluster-metadata.ts';
+import type { ClusterNode } from './cluster-node.ts';
+import { etcdErrorText } from './etcd-client.ts';
+import type { BrokerRegistration, ClusterKeys, TopicMeta } from './etcd-keys.ts';
+import { PartitionController } from './partition-controller.ts';
+import { ReplicaFetchers } from './replica-fetcher.ts';
+import { type Replica, ReplicaManager } from './replica-manager.ts';
+import { parseReplicaFetchRequest, type ReplicaFetchResponse } from './replica-protocol.ts';
+
+/** How long a topic change may take to be applied here before the call answers REQUEST_TIMED_OUT. */
+const APPLY_TIMEOUT_MS = 15_000;
+
+export type ReplicationConfig = Pick<
+  BrokerConfig,
+  | 'nodeId'
+  | 'defaultPartitions'
+  | 'defaultReplicationFactor'
+  | 'autoCreateTopics'
+  | 'logDefaults'
+  | 'replicaLagTimeMaxMs'
+  | 'replicaAckTimeoutMs'
+>;
+
+/** What the engine needs of the joined cluster (cluster-node.ts). */
+interface Joined {
+  node: ClusterNode;
+  client: Etcd3;
+  keys: ClusterKeys;
+  metadata: ClusterMetadata;
+  replicas: ReplicaManager;
+  fetchers: ReplicaFetchers;
+  controller: PartitionController;
+}
+
+export class ReplicatedEngine implements Engine {
+  private readonly local: BrokerEngine;
+  private readonly config: ReplicationConfig;
+  private readonly logger: Logger;
+  private joined: Joined | null = null;
+  /** Topics seen in etcd while this broker watched: only those are deleted locally when etcd drops them. */
+  private readonly seenTopics = new Set<string>();
+  private chain: Promise<void> = Promise.resolve();
+  private syncQueued = false;
+
+  constructor(local: BrokerEngine, config: ReplicationConfig, logger: Logger) {
+    this.local = local;
+    this.config = config;
+    this.logger = logger;
+  }
+
+  /**
+   * Joins the cluster (registration, controller election: cluster-node.ts), then loads the metadata and
+   * starts mirroring topics, replicating and, when elected, controlling.
+   */
+  async join(
+    join: (hooks: { onElected(): void; onResigned(): void }) => Promise<ClusterNode>,
+  ): Promise<ClusterNode> {
+    let controller: PartitionController | null = null;
+    const node = await join({
+      onElected: () => controller?.elected(),
+      onResigned: () => {},
+    });
+    const { client, keys } = node;
+    const metadata = new ClusterMetadata(client, keys, this.logger);
+    let fetchers: ReplicaFetchers | null = null;
+    const replicas = new ReplicaManager({
+      nodeId: this.config.nodeId,
+      client,
+      keys,
+      metadata,
+      logs: this.local,
+      replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
+      logger: this.logger,
+      onFollow: (leader) => fetchers?.follow(leader),
+    });
+    fetchers = new ReplicaFetchers({
+      nodeId: this.config.nodeId,
+      metadata,
+      replicas,
+      logs: this.local,
+      logger: this.logger,
+    });
+    controller = new PartitionController({
+      client,
+      keys,
+      metadata,
+      election: node.election,
+      logDefaults: this.config.logDefaults,
+      logger: this.logger,
+    });
+    this.joined = { node, client, keys, metadata, replicas, fetchers, controller };
+    metadata.onChange(() => this.scheduleSync());
+    await metadata.start();
+    replicas.start();
+    controller.start();
+    if (node.election.controllerEpoch !== null) controller.elected();
+    await this.scheduleSync();
+    return node;
+  }
+
+  /** Leaves the cluster: stops replicating and controlling, then the registration goes (node.stop()). */
+  async leave(): Promise<void> {
+    const j = this.joined;
+    if (!j) return;
+    this.joined = null;
+    j.controller.stop();
+    j.fetchers.stop();
+    j.replicas.stop();
+    await j.metadata.stop();
+    await j.node.stop();
+  }
+
+  private get cluster(): Joined {
+    if (!this.joined)
+      throw new BrokerError('LEADER_NOT_AVAILABLE', 'the broker is still joining its cluster');
+    return this.joined;
+  }
+
+  /** Mirrors etcd's topics into the local engine, then applies partition states; one pass at a time. */
+  private scheduleSync(): Promise<void> {
+    if (this.syncQueued) return this.chain;
+    this.syncQueued = true;
+    this.chain = this.chain.then(async () => {
+      this.syncQueued = false;
+      try {
+        await this.mirrorTopics();
+        await this.joined?.replicas.sync();
+      } catch (err) {
+        this.logger.error('applying cluster metadata failed', { error: etcdErrorText(err) });
+      }
+    });
+    return this.chain;
+  }
+
+  private async mirrorTopics(): Promise<void> {
+    const j = this.joined;
+    if (!j || !j.metadata.loaded) return;
+    for (const t of j.metadata.topics.values()) {
+      this.seenTopics.add(t.name);
+      try {
+        await this.local.mirrorTopic({ name: t.name, ...t.meta });
+      } catch (err) {
+        this.logger.error('cannot mirror a topic of the cluster', {
+          topic: t.name,
+          error: etcdErrorText(err),
+        });
+      }
+    }
+    for (const { name } of await this.local.listTopics()) {
+      if (j.metadata.topics.has(name)) continue;
+      if (this.seenTopics.has(name)) {
+        this.seenTopics.delete(name);
+        await this.local.deleteTopic(name).catch(() => {});
+      }
+    }
+  }
+
+  /** Polls `done` until true; REQUEST_TIMED_OUT after APPLY_TIMEOUT_MS. */
+  private async until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
+    const deadline = Date.now() + APPLY_TIMEOUT_MS;
+    while (!(await done())) {
+      if (Date.now() > deadline) {
+        throw new BrokerError('REQUEST_TIMED_OUT', `${what} is written to etcd but not yet applied here`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+
+  // ---------------------------------------------------------------- topics
+
+  brokers(): BrokerInfo[] | null {
+    const j = this.joined;
+    if (!j) return [];
+    return [...j.metadata.brokers.values()]
+      .map(({ registration: r }) => ({
+        nodeId: r.nodeId,
+        host: r.host,
+        httpPort: r.httpPort,
+        kafkaPort: r.kafkaPort,
+        rack: r.rack,
+      }))
+      .sort((a, b) => a.nodeId - b.nodeId);
+  }
+
+  async createTopic(
+    name: string,
+    partitions?: number,
+    config: TopicConfigEntries = {},
+    replicationFactor?: number,
+  ): Promise<TopicDescription> {
+    const j = this.cluster;
+    validateTopicName(name);
+    if (name === OFFSETS_TOPIC) {
+      throw new BrokerError(
+        'INVALID_TOPIC_EXCEPTION',
+        `'${OFFSETS_TOPIC}' is the broker's internal topic; pick another name`,
+      );
+    }
+    const count = partitions ?? this.config.defaultPartitions;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS_PER_TOPIC) {
+      throw new BrokerError(
+        'INVALID_PARTITIONS',
+        `partition count must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}, not ${count}`,
+      );
+    }
+    parseTopicConfig(config, this.config.logDefaults);
+    const factor = replicationFactor ?? this.config.defaultReplicationFactor;
+    const live = j.metadata.brokers.size;
+    if (!Number.isInteger(factor) || factor < 1 || factor > live) {
+      throw new BrokerError(
+        'INVALID_REPLICATION_FACTOR',
+        `replication factor ${factor} needs that many live brokers; ${live} ${live === 1 ? 'is' : 'are'} registered`,
+      );
+    }
+    const meta: TopicMeta = {
+      topicId: newTopicId(),
+      partitions: count,
+      replicationFactor: factor,
+      config: { ...config },
+      createdAt: Date.now(),
+    };
+    const key = j.keys.topic(name);
+    const answer = await this.etcd(() =>
+      j.client
+        .if(key, 'Mod', '==', 0)
+        .then(j.client.put(key).value(JSON.stringify(meta)))
+        .commit(),
+    );
+    if (!answer.succeeded) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
+    await this.until(
+      () => this.local.topicId(name) === meta.topicId && j.metadata.partitionsOf(name).length === count,
+      `topic '${name}'`,
+    );
+    return this.describeTopic(name);
+  }
+
+  /** Runs an etcd call; an unreachable etcd is REQUEST_TIMED_OUT (retriable), with what failed. */
+  private async etcd<T>(call: () => Promise<T>): Promise<T> {
+    try {
+      return await call();
+    } catch (err) {
+      throw new BrokerError('REQUEST_TIMED_OUT', `etcd did not answer: ${etcdErrorText(err)}`, {
+        cause: err,
+      });
+    }
+  }
+
+  private topicEntry(name: string) {
+    const entry = this.cluster.metadata.topics.get(name);
+    if (!entry) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
+    return entry;
+  }
+
+  listTopics(): Promise<TopicSummary[]> {
+    return this.local.listTopics();
+  }
+
+  async describeTopic(name: string): Promise<TopicDescription> {
+    const j = this.cluster;
+    const description = await this.local.describeTopic(name);
+    for (const p of description.partitions) {
+      const entry = j.metadata.partition(name, p.partition);
+      if (!entry) continue;
+      p.leader = entry.meta.leader;
+      p.leaderEpoch = entry.meta.leaderEpoch;
+      p.replicas = [...entry.meta.replicas];
+      p.isr = [...entry.meta.isr];
+      const r = j.replicas.replicas.get(`${name}\u0000${p.partition}`);
+      p.highWatermark = r ? r.hw : 0;
+    }
+    return description;
+  }
+
+  topicId(name: string): string | undefined {
+    return this.local.topicId(name);
+  }
+
+  topicName(topicId: string): string | undefined {
+    return this.local.topicName(topicId);
+  }
+
+  topicConfigOverrides(name: string): Promise<TopicConfigEntries> {
+    return this.local.topicConfigOverrides(name);
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    const j = this.cluster;
+    const entry = this.topicEntry(name);
+    const answer = await this.etcd(() =>
+      j.client
+        .if(j.keys.topic(name), 'Mod', '==', Number(entry.mod))
+        .then(
+          j.client.delete().key(j.keys.topic(name)),
+          j.client.delete().prefix(j.keys.topicPartitionsPrefix(name)),
+        )
+        .commit(),
+    );
+    if (!answer.succeeded)
+      throw new BrokerError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${name}' changed or went meanwhile; try again`,
+      );
+    await this.until(() => this.local.topicId(name) !== entry.meta.topicId, `deleting topic '${name}'`);
+  }
+
+  async alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
+    const j = this.cluster;
+    const entry = this.topicEntry(name);
+    const config = applyTopicConfigChanges(entry.meta.config, changes, this.config.logDefaults);
+    await this.swapTopic(name, entry.mod, { ...entry.meta, config });
+    const wanted = JSON.stringify(Object.entries(config).sort());
+    await this.until(
+      async () =>
+        JSON.stringify(Object.entries(await this.local.topicConfigOverrides(name)).sort()) === wanted,
+      `the config of topic '${name}'`,
+    );
+    void j;
+    return this.describeTopic(name);
+  }
+
+  async createPartitions(name: string, count: number): Promise<TopicDescription> {
+    const j = this.cluster;
+    const entry = this.topicEntry(name);
+    if (!Number.isInteger(count) || count > MAX_PARTITIONS_PER_TOPIC || count <= entry.meta.partitions) {
+      throw new BrokerError(
+        'INVALID_PARTITIONS',
+        `topic '${name}' has ${entry.meta.partitions} partitions; the new count must be larger (at most ${MAX_PARTITIONS_PER_TOPIC}), not ${count}`,
+      );
+    }
+    await this.swapTopic(name, entry.mod, { ...entry.meta, partitions: count });
+    await this.until(
+      async () =>
+        j.metadata.partitionsOf(name).length === count &&
+        (await this.local.listTopics()).some((t) => t.name === name && t.partitions === count),
+      `growing topic '${name}'`,
+    );
+    return this.describeTopic(name);
+  }
+
+  private async swapTopic(name: string, mod: string, meta: TopicMeta): Promise<void> {
+    const j = this.cluster;
+    const key = j.keys.topic(name);
+    const answer = await this.etcd(() =>
+      j.client
+        .if(key, 'Mod', '==', Number(mod))
+        .then(j.client.put(key).value(JSON.stringify(meta)))
+        .commit(),
+    );
+    if (!answer.succeeded) {
+      throw new BrokerError(
+        'REQUEST_TIMED_OUT',
+        `topic '${name}' was changed by someone else meanwhile; try again`,
+      );
+    }
+  }
+
+  async partitionsForProduce(topic: string): Promise<number> {
+    const j = this.cluster;
+    const known = j.metadata.topics.get(topic);
+    if (known) return known.meta.partitions;
+    if (!this.config.autoCreateTopics) {
+      throw new BrokerError(
+        'UNKNOWN_TOPIC_OR_PARTITION',
+        `topic '${topic}' does not exist and auto.create.topics.enable is false`,
+      );
+    }
+    try {
+      return (await this.createTopic(topic)).partitions.length;
+    } catch (err) {
+      if (!(err instanceof BrokerError) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
+      const entry = j.metadata.topics.get(topic);
+      if (!entry) throw err;
+      await this.until(
+        () => j.metadata.partitionsOf(topic).length === entry.meta.partitions,
+        `topic '${topic}'`,
+      );
+      return entry.meta.partitions;
+    }
+  }
+
+  // ---------------------------------------------------------------- partitions (the leader's)
+
+  private leader(topic: string, partition: number): Replica {
+    return this.cluster.replicas.leaderOf(topic, partition);
+  }
+
+  private minInsync(topic: string): number {
+    return this.local.topicLogConfig(topic)?.minInsyncReplicas ?? this.config.logDefaults.minInsyncReplicas;
+  }
+
+  async produce(request: ProduceRequest): Promise<ProduceResult> {
+    const { replicas } = this.cluster;
+    const r = this.leader(request.topic, request.partition);
+    const minInsync = this.minInsync(request.topic);
+    if (request.acks === -1 && r.isr.length < minInsync) {
+      throw new BrokerError(
+        'NOT_ENOUGH_REPLICAS',
+        `partition ${request.partition} of '${request.topic}' has ${r.isr.length} in-sync replica(s) ` +
+          `(${r.isr.join(', ')}), fewer than min.insync.replicas ${minInsync}; nothing was written`,
+      );
+    }
+    const result = await this.local.appendLocal(request.topic, request.partition, request.batches, {
+      leaderEpoch: r.epoch,
+    });
+    replicas.appended(r, result.lastOffset + 1);
+    if (request.acks === -1) {
+      await replicas.waitCommitted(r, result.lastOffset + 1, minInsync, this.config.replicaAckTimeoutMs);
+    }
+    return { ...result, logStartOffset: r.logStart };
+  }
+
+  fetchRaw(request: FetchRequest): Promise<RawFetchResult> {
+    return this.consume(
+      request,
+      (bounded) => this.local.fetchRaw(bounded),
+      (res) => res.sizeInBytes,
+    );
+  }
+
+  fetchRecords(request: FetchRequest): Promise<RecordsFetchResult> {
+    return this.consume(
+      request,
+      (bounded) => this.local.fetchRecords(bounded),
+      (res) => (res.records.length > 0 ? Number.MAX_SAFE_INTEGER : 0),
+    );
+  }
+
+  /** A consumer's read, below the high watermark, long-polling on the HW rather than on appends. */
+  private async consume<T extends { highWatermark: number; logStartOffset: number }>(
+    request: FetchRequest,
+    read: (bounded: FetchRequest) => Promise<T>,
+    size: (result: T) => number,
+  ): Promise<T> {
+    const { replicas } = this.cluster;
+    const r = this.leader(request.topic, request.partition);
+    const deadline = Date.now() + Math.max(0, request.maxWaitMs);
+    for (;;) {
+      if (!r.current) this.leader(request.topic, request.partition); // throws: leadership moved
+      const hw = r.hw;
+      const result = await read({ ...request, maxWaitMs: 0, maxOffset: hw });
+      result.highWatermark = hw;
+      r.logStart = result.logStartOffset;
+      const left = deadline - Date.now();
+      if (size(result) >= Math.max(1, request.minBytes) || left <= 0) return result;
+      await replicas.waitHw(r, left);
+    }
+  }
+
+  async listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult> {
+    const r = this.leader(topic, partition);
+    if (spec === 'latest') return { offset: r.hw };
+    const found = await this.local.listOffset(topic, partition, spec);
+    if (spec !== 'earliest' && found.offset >= r.hw) return { offset: -1 };
+    return found;
+  }
+
+  async deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult> {
+    const r = this.leader(topic, partition);
+    const offset = beforeOffset === -1 ? r.hw : beforeOffset;
+    if (offset > r.hw) {
+      throw new BrokerError(
+        'OFFSET_OUT_OF_RANGE',
+        `offset ${offset} is past the high watermark ${r.hw} of partition ${partition} of '${topic}'`,
+      );
+    }
+    const result = await this.local.deleteRecords(topic, partition, offset);
+    r.logStart = result.lowWatermark;
+    return result;
+  }
+
+  /** A follower's fetch, served by this broker as the partitions' leader (the internal HTTP route). */
+  serveReplicaFetch(request: unknown): Promise<ReplicaFetchResponse> {
+    return this.cluster.replicas.serveFetch(parseReplicaFetchRequest(request));
+  }
+
+  /** This broker's replicas: role, offsets and (as leader) what it knows of each follower. */
+  replicaStatus() {
+    const j = this.joined;
+    const replicas = j ? [...j.replicas.replicas.values()] : [];
+    return {
+      nodeId: this.config.nodeId,
+      replicas: replicas
+        .filter((r) => r.current)
+        .map((r) => ({
+          topic: r.topic,
+          partition: r.partition,
+          role: r.role,
+          leaderEpoch: r.epoch,
+          logEndOffset: r.leo,
+          highWatermark: r.hw,
+          ...(r.role === 'leader'
+            ? {
+                followers: [...r.followers].map(([nodeId, f]) => ({
+                  nodeId,
+                  logEndOffset: f.leo,
+                  inSync: r.isr.includes(nodeId),
+                })),
+              }
+            : {}),
+        }))
+        .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1)),
+    };
+  }
+
+  /** Every partition's replicas, leader and ISR as etcd has them (for GET /v1/cluster). */
+  partitionStates() {
+    const j = this.joined;
+    if (!j) return [];
+    return [...j.metadata.partitions.values()]
+      .map((e) => ({
+        topic: e.topic,
+        partition: e.partition,
+        leader: e.meta.leader,
+        leaderEpoch: e.meta.leaderEpoch,
+        replicas: [...e.meta.replicas],
+        isr: [...e.meta.isr],
+      }))
+      .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
+  }
+
+  /** The registration of broker `nodeId`, if live. */
+  broker(nodeId: number): BrokerRegistration | undefined {
+    return this.joined?.metadata.brokers.get(nodeId)?.registration;
+  }
+
+  stats(): Promise<EngineStats> {
+    return this.local.stats();
+  }
+
+  // ---------------------------------------------------------------- groups: this broker's coordinator
+
+  joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
+    return this.local.joinGroup(request);
+  }
+  syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
+    return this.local.syncGroup(request);
+  }
+  heartbeat(request: HeartbeatRequest): Promise<void> {
+    return this.local.heartbeat(request);
+  }
+  leaveGroup(request: LeaveGroupRequest): Promise<void> {
+    return this.local.leaveGroup(request);
+  }
+  commitOffsets(request: OffsetCommitRequest): Promise<void> {
+    return this.local.commitOffsets(request);
+  }
+  fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
+    return this.local.fetchOffsets(request);
+  }
+  listGroups(): Promise<GroupOverview[]> {
+    return this.local.listGroups();
+  }
+  deleteGroup(groupId: string): Promise<void> {
+    return this.local.deleteGroup(groupId);
+  }
+  describeGroup(groupId: string): Promise<GroupLagDescription> {
+    return this.local.describeGroup(groupId);
+  }
+
+  stopWaiting(): Promise<void> {
+    return this.local.stopWaiting();
+  }
+
+  async close(): Promise<void> {
+    await this.leave();
+    await this.local.close();
+  }
+}
