@@ -9,6 +9,7 @@ import type { CliIo } from './io.ts';
 
 export interface CommandContext {
   io: CliIo;
+  /** --url as given: one broker URL, or several comma-separated. */
   url: string;
   json: boolean;
   http: HttpClient;
@@ -39,7 +40,7 @@ export const GLOBAL_OPTIONS = {
 } as const satisfies ParseArgsOptionsConfig;
 
 export const GLOBAL_FLAG_HELP: Record<string, string> = {
-  url: 'broker HTTP address (default $FRESHET_URL, else http://127.0.0.1:8080)',
+  url: 'broker HTTP address, or several comma-separated (default $FRESHET_URL, else http://127.0.0.1:8080)',
   json: 'machine-readable output: JSON (one object per line for record streams)',
   help: 'show this help',
 };

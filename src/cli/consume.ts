@@ -78,7 +78,9 @@ export const consume: Command = {
     const keySeparator =
       values['print-key'] === true || separatorFlag !== undefined ? (separatorFlag ?? '\t') : null;
 
-    const description = await new Admin({ http: ctx.http, retries: 2 }).describeTopic(topic!);
+    const admin = new Admin({ http: ctx.http, retries: 2 });
+    // The ends to stop at, as each partition's leader has them (in a cluster, not any broker's description).
+    const description = await admin.withLeaderOffsets(await admin.describeTopic(topic!));
     let partitions = description.partitions;
     if (only !== undefined) {
       partitions = partitions.filter((p) => p.partition === only);

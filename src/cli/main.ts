@@ -63,7 +63,8 @@ function mainHelp(): string {
     ...rows,
     '',
     'Global flags:',
-    '  --url <url>  broker HTTP address (default $FRESHET_URL, else http://127.0.0.1:8080)',
+    '  --url <url>  broker HTTP address, or several comma-separated (brokers of a cluster)',
+    '               (default $FRESHET_URL, else http://127.0.0.1:8080)',
     '  --json       machine-readable output',
     '  -h, --help   help for freshet or for a command',
     '',
@@ -177,14 +178,32 @@ export async function main(argv: string[], io: CliIo, deps: MainDeps = {}): Prom
     return usage(io, command, message);
   }
   const json = values.json === true;
-  const url = (values.url as string | undefined) ?? io.env.FRESHET_URL ?? DEFAULT_URL;
-  const http = new HttpClient({ url });
+  const url = (values.url as string | undefined) ?? (io.env.FRESHET_URL || DEFAULT_URL);
+  let http: HttpClient;
+  try {
+    http = new HttpClient({ bootstrap: brokerUrls(url) });
+  } catch (err) {
+    return usage(io, command, (err as Error).message);
+  }
   try {
     return await command.run({ io, url, json, http }, values, positionals);
   } catch (err) {
     if (err instanceof UsageError) return usage(io, command, err.message);
     return report(io, json, url, err);
   }
+}
+
+/**
+ * `--url` as a list: a comma-separated list names several brokers of a cluster, asked in turn until one
+ * answers (the client then finds the rest, and each partition's leader, itself).
+ */
+export function brokerUrls(value: string): string[] {
+  const urls = value
+    .split(',')
+    .map((url) => url.trim())
+    .filter((url) => url !== '');
+  if (urls.length === 0) throw new UsageError(`--url takes one or more broker URLs, got '${value}'`);
+  return urls;
 }
 
 async function usage(io: CliIo, command: Command, message: string): Promise<number> {

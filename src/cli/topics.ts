@@ -12,17 +12,35 @@ function admin(ctx: CommandContext): Admin {
   return new Admin({ http: ctx.http, retries: 2 });
 }
 
-function describeText(topic: TopicDescription, withConfig: boolean): string {
+/** Node ids as `1,2,3`; `-` for none. */
+export function nodeList(nodes: number[] | undefined): string {
+  return nodes === undefined || nodes.length === 0 ? '-' : nodes.join(',');
+}
+
+/** A leader's node id, `none` while no leader is elected. */
+export function leaderText(leader: number | undefined): string {
+  return leader === undefined ? '-' : leader < 0 ? 'none' : String(leader);
+}
+
+/** The partition table; LEADER, REPLICAS and ISR only when the broker is in a cluster (it says who leads). */
+export function describeText(topic: TopicDescription, withConfig: boolean): string {
   let text = `Topic: ${topic.name}  Partitions: ${topic.partitions.length}\n`;
+  const replicated = topic.partitions.some((p) => p.leader !== undefined);
+  const header = ['PARTITION', 'LOG-START-OFFSET', 'HIGH-WATERMARK', 'RECORDS', 'WORKER'];
+  if (replicated) header.push('LEADER', 'REPLICAS', 'ISR');
   text += table(
-    ['PARTITION', 'LOG-START-OFFSET', 'HIGH-WATERMARK', 'RECORDS', 'WORKER'],
-    topic.partitions.map((p) => [
-      p.partition,
-      p.logStartOffset,
-      p.highWatermark,
-      p.highWatermark - p.logStartOffset,
-      p.worker,
-    ]),
+    header,
+    topic.partitions.map((p) => {
+      const row: Array<string | number> = [
+        p.partition,
+        p.logStartOffset,
+        p.highWatermark,
+        p.highWatermark - p.logStartOffset,
+        p.worker,
+      ];
+      if (replicated) row.push(leaderText(p.leader), nodeList(p.replicas), nodeList(p.isr));
+      return row;
+    }),
   );
   if (withConfig) {
     const entries = Object.entries(topic.config).sort(([a], [b]) => a.localeCompare(b));
@@ -38,22 +56,32 @@ export const topicsCreate: Command = {
   options: {
     partitions: { type: 'string', short: 'p' },
     config: { type: 'string', short: 'c', multiple: true },
+    'replication-factor': { type: 'string', short: 'r' },
   },
   flagHelp: {
     partitions: 'partition count (default: the broker --default-partitions)',
     config: 'a topic setting by its Kafka name, repeatable: --config retention.ms=86400000',
+    'replication-factor':
+      'replicas of each partition (default: the broker default; a broker without --etcd takes only 1)',
   },
   positionals: 1,
   async run(ctx, values, [name]) {
     const topic = await admin(ctx).createTopic(name!, {
       partitions: integerFlag('partitions', values.partitions as string | undefined, 1),
       config: configFlags(values.config as string[] | undefined),
+      replicationFactor: integerFlag(
+        'replication-factor',
+        values['replication-factor'] as string | undefined,
+        1,
+      ),
     });
+    const replicas = topic.partitions[0]?.replicas;
+    const factor = replicas === undefined ? '' : `, replication factor ${replicas.length}`;
     await write(
       ctx.io.stdout,
       ctx.json
         ? jsonLine(topic)
-        : `Created topic '${topic.name}' with ${topic.partitions.length} partitions\n`,
+        : `Created topic '${topic.name}' with ${topic.partitions.length} partitions${factor}\n`,
     );
     return 0;
   },
@@ -87,12 +115,15 @@ export const topicsList: Command = {
 export const topicsDescribe: Command = {
   name: 'topics describe',
   args: '<topic>',
-  summary: "Show a topic's partitions (offsets, owning worker) and every setting.",
+  summary:
+    "Show a topic's partitions (offsets, owning worker; leader and replicas in a cluster) and every setting.",
   options: {},
   flagHelp: {},
   positionals: 1,
   async run(ctx, _values, [name]) {
-    const topic = await admin(ctx).describeTopic(name!);
+    const client = admin(ctx);
+    // In a cluster, offsets as the leaders have them; a leader that does not answer leaves the broker's.
+    const topic = await client.withLeaderOffsets(await client.describeTopic(name!), { bestEffort: true });
     await write(ctx.io.stdout, ctx.json ? jsonLine(topic) : describeText(topic, true));
     return 0;
   },
@@ -199,8 +230,8 @@ export const offsets: Command = {
   positionals: 1,
   async run(ctx: CommandContext, values: FlagValues, [name]) {
     const client = admin(ctx);
-    const topic = await client.describeTopic(name!);
     const only = integerFlag('partition', values.partition as string | undefined);
+    let topic = await client.describeTopic(name!);
     let partitions = topic.partitions;
     if (only !== undefined) {
       partitions = partitions.filter((p) => p.partition === only);
@@ -212,6 +243,9 @@ export const offsets: Command = {
     }
     const at = values.at as string | undefined;
     if (at === undefined) {
+      // In a cluster, the offsets of each leader (one partition's only, with --partition).
+      topic = await client.withLeaderOffsets({ ...topic, partitions });
+      partitions = topic.partitions;
       const rows = partitions.map((p) => ({
         partition: p.partition,
         earliest: p.logStartOffset,

@@ -40,6 +40,12 @@ export interface CreateTopicOptions {
   partitions?: number;
   /** Overrides by Kafka name, e.g. `{"retention.ms": 60000, "cleanup.policy": "compact"}`. */
   config?: TopicConfig;
+  /**
+   * Replicas of each partition; default: the broker's default replication factor. A single broker (no
+   * `--etcd`) refuses anything but 1 with INVALID_REPLICATION_FACTOR; a cluster takes up to its live
+   * broker count.
+   */
+  replicationFactor?: number;
 }
 
 export class Admin {
@@ -55,10 +61,13 @@ export class Admin {
     };
   }
 
-  createTopic(name: string, options: CreateTopicOptions = {}): Promise<TopicDescription> {
-    return this.http.request('POST', '/v1/topics', {
-      body: { name, partitions: options.partitions, config: options.config },
-    });
+  async createTopic(name: string, options: CreateTopicOptions = {}): Promise<TopicDescription> {
+    const { partitions, config, replicationFactor } = options;
+    return this.learnt(
+      await this.http.request('POST', '/v1/topics', {
+        body: { name, partitions, config, replicationFactor },
+      }),
+    );
   }
 
   async listTopics(): Promise<TopicSummary[]> {
@@ -66,8 +75,8 @@ export class Admin {
     return answer.topics;
   }
 
-  describeTopic(name: string): Promise<TopicDescription> {
-    return this.read(topicPath(name));
+  async describeTopic(name: string): Promise<TopicDescription> {
+    return this.learnt(await this.read<TopicDescription>(topicPath(name)));
   }
 
   async deleteTopic(name: string): Promise<void> {
@@ -78,13 +87,13 @@ export class Admin {
    * Changes the topic's overrides by Kafka name: a value sets one, `null` removes one (the setting goes back to
    * the broker default); settings not named stay as they are.
    */
-  alterTopicConfig(name: string, config: TopicConfigChanges): Promise<TopicDescription> {
-    return this.http.request('PATCH', `${topicPath(name)}/config`, { body: { config } });
+  async alterTopicConfig(name: string, config: TopicConfigChanges): Promise<TopicDescription> {
+    return this.learnt(await this.http.request('PATCH', `${topicPath(name)}/config`, { body: { config } }));
   }
 
   /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */
-  createPartitions(name: string, count: number): Promise<TopicDescription> {
-    return this.http.request('POST', `${topicPath(name)}/partitions`, { body: { count } });
+  async createPartitions(name: string, count: number): Promise<TopicDescription> {
+    return this.learnt(await this.http.request('POST', `${topicPath(name)}/partitions`, { body: { count } }));
   }
 
   /**
@@ -92,7 +101,40 @@ export class Admin {
    * (a Date or epoch ms; offset -1 when there is none).
    */
   listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetAnswer> {
-    return this.read(`${topicPath(topic)}/partitions/${partition}/offsets`, { at: offsetQuery(spec) });
+    return this.read(
+      `${topicPath(topic)}/partitions/${partition}/offsets`,
+      { at: offsetQuery(spec) },
+      { topic, partition },
+    );
+  }
+
+  /**
+   * The description with each partition's logStartOffset and highWatermark as its leader has them. A
+   * cluster broker's description is current only for the partitions it leads, so when the description
+   * names leaders each leader is asked (earliest and latest offsets); a single broker's is returned as is.
+   * With `bestEffort`, a partition whose leader does not answer keeps the description's values.
+   */
+  async withLeaderOffsets(
+    description: TopicDescription,
+    options: { bestEffort?: boolean } = {},
+  ): Promise<TopicDescription> {
+    if (!description.partitions.some((p) => p.leader !== undefined)) return description;
+    const { name } = description;
+    const partitions = await Promise.all(
+      description.partitions.map(async (state) => {
+        try {
+          const [earliest, latest] = await Promise.all([
+            this.listOffset(name, state.partition, 'earliest'),
+            this.listOffset(name, state.partition, 'latest'),
+          ]);
+          return { ...state, logStartOffset: earliest.offset, highWatermark: latest.offset };
+        } catch (err) {
+          if (options.bestEffort) return state;
+          throw err;
+        }
+      }),
+    );
+    return { ...description, partitions };
   }
 
   async listGroups(): Promise<GroupOverview[]> {
@@ -152,7 +194,9 @@ export class Admin {
     partitions?: number[],
   ): Promise<ResolvedOffset[]> {
     checkResetTarget(to);
-    const description = await this.describeTopic(topic);
+    let description = await this.describeTopic(topic);
+    // {offset} is clamped into the log's range, which only each partition's leader knows for sure.
+    if (typeof to === 'object' && 'offset' in to) description = await this.withLeaderOffsets(description);
     let states = description.partitions;
     if (partitions !== undefined) {
       const wanted = new Set(partitions);
@@ -200,11 +244,25 @@ export class Admin {
     return offsets;
   }
 
-  /** A GET, retried on overload and network trouble; a missing topic is an answer, not worth retrying. */
-  private read<T>(path: string, query?: Record<string, string | number>): Promise<T> {
-    return withRetries(this.retry, () => this.http.request<T>('GET', path, query ? { query } : {}), {
+  /**
+   * A GET, retried on overload, network trouble and leadership moves (for a partition's `route`); a missing
+   * topic is an answer, not worth retrying.
+   */
+  private read<T>(
+    path: string,
+    query?: Record<string, string | number>,
+    route?: { topic: string; partition: number },
+  ): Promise<T> {
+    const options = { ...(query ? { query } : {}), ...(route ? { route } : {}) };
+    return withRetries(this.retry, () => this.http.request<T>('GET', path, options), {
       retryIf: (err) => err.code !== 'UNKNOWN_TOPIC_OR_PARTITION',
     });
+  }
+
+  /** Hands a description's leaders to the router, so that requests for its partitions go straight there. */
+  private learnt(description: TopicDescription): TopicDescription {
+    this.http.router.learn(description);
+    return description;
   }
 }
 

@@ -16,6 +16,8 @@
  * OFFSET_OUT_OF_RANGE resets the position per `autoOffsetReset`, or (with 'none') is thrown by
  * the next poll and stalls the partition until `seek()`. Other errors are retried with backoff; poll
  * throws the ones that are not retriable, and retriable ones once `retries` attempts in a row failed.
+ * In a cluster, fetches and offset look-ups go to the partition's leader and follow it when it moves
+ * (router.ts).
  */
 import {
   BATCH_HEADER_SIZE,
@@ -559,7 +561,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     const answer = await this.http.request<OffsetAnswer>(
       'GET',
       `${topicPath(fetcher.topic)}/partitions/${fetcher.partition}/offsets`,
-      { query: { at: offsetQuery(spec) }, signal },
+      { query: { at: offsetQuery(spec) }, signal, route: routeOf(fetcher) },
     );
     if (fetcher.epoch !== epoch) return;
     fetcher.pendingReset = null;
@@ -580,6 +582,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
       accept: RAW_ACCEPT,
       timeoutMs: this.fetchMaxWaitMs + this.http.requestTimeoutMs,
       signal,
+      route: routeOf(fetcher),
     });
     if (fetcher.epoch !== epoch) return;
     const { topic, partition } = fetcher;
@@ -659,6 +662,7 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     return this.http.request<FetchAnswer>('GET', recordsPath(fetcher), {
       query: { offset, maxBytes: Math.max(1, maxBytes), maxWaitMs: 0 },
       signal,
+      route: routeOf(fetcher),
     });
   }
 
@@ -698,6 +702,11 @@ export class Consumer implements AsyncIterable<ConsumerRecord> {
     if (!err.retriable || fetcher.failures === this.retry.retries + 1) this.fail(fetcher, err);
     await sleep(backoffMs(Math.min(fetcher.failures - 1, 10), this.retry, err), signal);
   }
+}
+
+/** Fetches and offset look-ups of a partition go to its leader (router.ts). */
+function routeOf(fetcher: PartitionFetcher): { topic: string; partition: number } {
+  return { topic: fetcher.topic, partition: fetcher.partition };
 }
 
 function recordsPath(fetcher: PartitionFetcher): string {

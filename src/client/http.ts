@@ -3,15 +3,30 @@
  * The request helper under Admin, Producer and Consumer: msgpack in and out over `fetch`, a timeout per
  * request, error bodies (`{error:{code,message}}`) turned into FreshetErrors, and exponential backoff that
  * honours `Retry-After`. Uses only fetch, AbortController and timers, so it runs on any runtime.
+ *
+ * In a cluster a request for a partition (`route`) goes to the partition's leader, and other requests to
+ * whichever known broker answers: router.ts. A broker that answers NOT_LEADER_OR_FOLLOWER makes the
+ * request go once more, at once, to the leader looked up afresh, and a GET for no partition that finds
+ * its broker down goes on to the next known one; other errors are the caller's to retry.
  */
 import { MSGPACK, pack, unpack } from './codec.ts';
 import { FreshetError } from './errors.ts';
+import { LeaderRouter, normalizeUrl } from './router.ts';
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
 
 export interface HttpOptions {
-  /** The broker's HTTP address; default http://127.0.0.1:8080. */
+  /**
+   * The broker's HTTP address; default http://127.0.0.1:8080 (or the first of `bootstrap`). In a cluster,
+   * any broker of it: the others are found through `GET /v1/cluster`.
+   */
   url?: string;
+  /**
+   * Brokers of a cluster to start from, asked in turn (after `url`, when both are given) whenever the ones
+   * before do not answer, so that the client starts even while one of them is down. One URL is enough to
+   * reach a cluster whose brokers are all up.
+   */
+  bootstrap?: string[];
   /** Replaces `globalThis.fetch` (a proxy, a test double, a fetch with TLS settings). */
   fetch?: typeof globalThis.fetch;
   /** Longest wait for one answer, on top of a long-poll's own wait; default 30 s. */
@@ -34,6 +49,10 @@ export interface RequestOptions {
   rawResponse?: boolean;
   /** The Accept header; default msgpack. */
   accept?: string;
+  /** The partition the request is for: in a cluster it goes to the partition's leader. */
+  route?: { topic: string; partition: number };
+  /** Send to this broker (its base URL) rather than where the router would. */
+  baseUrl?: string;
 }
 
 /** A successful answer as it came: the body bytes and the response headers. */
@@ -42,15 +61,30 @@ export interface RawAnswer {
   headers: Headers;
 }
 
-/** One broker's HTTP API. Share it between an Admin, Producers and Consumers: it holds no connection state. */
+/** Longest wait for a metadata look-up (leaders, brokers) before asking the next broker. */
+const METADATA_TIMEOUT_MS = 10_000;
+
+/**
+ * A broker's (or a cluster's) HTTP API. Share it between an Admin, Producers and Consumers: it holds no
+ * connection state, and they then share what it learnt of the cluster (leaders, broker addresses).
+ */
 export class HttpClient {
-  readonly url: string;
   readonly requestTimeoutMs: number;
+  /** Where requests go: partitions to their leaders, the rest to a broker that answers. */
+  readonly router: LeaderRouter;
   private readonly fetchImpl: typeof globalThis.fetch;
   private readonly headers: Record<string, string>;
 
   constructor(options: HttpOptions = {}) {
-    this.url = (options.url ?? DEFAULT_URL).replace(/\/+$/, '');
+    const seeds = [...(options.url === undefined ? [] : [options.url]), ...(options.bootstrap ?? [])]
+      .map(normalizeUrl)
+      .filter((url) => url !== '');
+    this.router = new LeaderRouter(seeds.length === 0 ? [DEFAULT_URL] : seeds, (baseUrl, path) =>
+      this.request('GET', path, {
+        baseUrl,
+        timeoutMs: Math.min(this.requestTimeoutMs, METADATA_TIMEOUT_MS),
+      }),
+    );
     this.requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
     this.headers = options.headers ?? {};
     const fetchImpl = options.fetch ?? globalThis.fetch;
@@ -64,11 +98,72 @@ export class HttpClient {
     return (options.rawResponse ? body : decodeBody(headers, body)) as T;
   }
 
+  /** The broker that requests for no particular partition go to now (the first URL given, until it fails). */
+  get url(): string {
+    return this.router.url;
+  }
+
   /**
    * Sends one request; resolves to the body bytes and headers of a successful answer without decoding
    * (raw batches, or an answer the caller reads itself), rejects with a FreshetError.
    */
   async exchange(method: string, path: string, options: RequestOptions = {}): Promise<RawAnswer> {
+    if (options.baseUrl !== undefined) return this.send(normalizeUrl(options.baseUrl), method, path, options);
+    const route = options.route;
+    const router = this.router;
+    if (route === undefined) {
+      if (method !== 'GET') return this.sendReported(router.url, method, path, options);
+      // A read that no broker took: when the broker does not answer, the next known one is asked at once.
+      const tried = new Set<string>();
+      for (;;) {
+        const baseUrl = router.url;
+        tried.add(baseUrl);
+        try {
+          return await this.sendReported(baseUrl, method, path, options);
+        } catch (err) {
+          if (!(err instanceof FreshetError) || err.code !== 'NETWORK_EXCEPTION' || tried.has(router.url)) {
+            throw err;
+          }
+        }
+      }
+    }
+    const resolved = router.urlFor(route.topic, route.partition);
+    const baseUrl = typeof resolved === 'string' ? resolved : await resolved;
+    try {
+      return await this.sendReported(baseUrl, method, path, options, route.topic);
+    } catch (err) {
+      if (!(err instanceof FreshetError) || err.code !== 'NOT_LEADER_OR_FOLLOWER') throw err;
+      // Leadership moved: the leader is looked up again (the topic is stale now) and asked at once, once.
+      const leader = await router.urlFor(route.topic, route.partition);
+      if (leader === baseUrl) throw err;
+      return this.sendReported(leader, method, path, options, route.topic);
+    }
+  }
+
+  /** `send`, telling the router how the broker answered. */
+  private async sendReported(
+    baseUrl: string,
+    method: string,
+    path: string,
+    options: RequestOptions,
+    topic?: string,
+  ): Promise<RawAnswer> {
+    try {
+      const answer = await this.send(baseUrl, method, path, options);
+      this.router.reached(baseUrl);
+      return answer;
+    } catch (err) {
+      if (err instanceof FreshetError) this.router.failed(baseUrl, err, topic);
+      throw err;
+    }
+  }
+
+  private async send(
+    baseUrl: string,
+    method: string,
+    path: string,
+    options: RequestOptions,
+  ): Promise<RawAnswer> {
     const headers: Record<string, string> = { ...this.headers, accept: options.accept ?? MSGPACK };
     let body: Uint8Array | undefined;
     if (options.rawBody !== undefined) {
@@ -88,7 +183,7 @@ export class HttpClient {
     const onAbort = () => controller.abort();
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (options.signal?.aborted) controller.abort();
-    const url = this.url + path + queryString(options.query);
+    const url = baseUrl + path + queryString(options.query);
     try {
       let response: Response;
       let bytes: Uint8Array;
@@ -184,8 +279,12 @@ export interface RetryPolicy {
   maxRetryBackoffMs: number;
 }
 
+/**
+ * About 16 s of retries: long enough to ride out a leader's failover in a cluster (the dead leader's etcd
+ * lease must expire first, 5 s by default, then the controller elects another).
+ */
 export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
-  retries: 5,
+  retries: 8,
   retryBackoffMs: 100,
   maxRetryBackoffMs: 5_000,
 });

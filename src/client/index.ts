@@ -13,6 +13,10 @@
  * consumer.assign([{ topic: 'orders', partition }]);
  * for await (const record of consumer) console.log(record.offset, utf8(record.value));
  * ```
+ *
+ * In a cluster, give any broker as `url` (or several as `bootstrap`, to start while one is down):
+ * requests for a partition go to its leader, found through the topic's description and `GET /v1/cluster`,
+ * and follow it when leadership moves (router.ts).
  */
 
 export { Admin, type AdminOptions, type CreateTopicOptions } from './admin.ts';
@@ -37,6 +41,7 @@ export {
   type RetryPolicy,
 } from './http.ts';
 export { Producer, type ProducerOptions } from './producer.ts';
+export { type BrokerAddress, brokerUrl, LeaderRouter } from './router.ts';
 export type {
   Acks,
   Bytes,

@@ -22,6 +22,11 @@
  * auto.create.topics.enable allows and partitions them by the same rules; later records wait for that
  * answer, then take the batch path. Retries resend the same bytes, so a lost answer can duplicate a batch
  * (at-least-once, like a Kafka producer without idempotence).
+ *
+ * In a cluster a batch goes to its partition's leader (router.ts; the leaders come with the topic's
+ * description); when leadership moves, NOT_LEADER_OR_FOLLOWER sends it on to the new leader at once, and
+ * LEADER_NOT_AVAILABLE, NOT_ENOUGH_REPLICAS or a leader that does not answer are retried with backoff
+ * after the leaders are looked up again.
  */
 import { partitionForKey } from '../records/murmur2.ts';
 import { encodeRecordBatch, type RecordInput } from '../records/record-batch.ts';
@@ -455,7 +460,9 @@ export class Producer {
   private describe(topic: string): Promise<TopicDescription | null> {
     return withRetries(this.retry, async () => {
       try {
-        return await this.http.request<TopicDescription>('GET', topicPath(topic));
+        const description = await this.http.request<TopicDescription>('GET', topicPath(topic));
+        this.http.router.learn(description);
+        return description;
       } catch (err) {
         if (err instanceof FreshetError && err.code === 'UNKNOWN_TOPIC_OR_PARTITION') return null;
         throw err;
@@ -572,6 +579,7 @@ export class Producer {
             query: { partition, acks: this.acks, answer: 'range' },
             rawBody: batch.body,
             contentType: RECORD_BATCH,
+            route: { topic: state.name, partition },
           }),
         {
           onRetry: (err) => {

@@ -55,8 +55,16 @@ export interface PartitionState {
   partition: number;
   logStartOffset: number;
   highWatermark: number;
-  /** The partition worker that owns it. */
+  /** The partition worker that owns it (on the broker that answered). */
   worker: number;
+  /**
+   * In a cluster only (absent on a single broker): the leader's node id (-1 while none is elected), its
+   * epoch, the assigned replicas (preferred leader first) and the in-sync replicas, by node id.
+   */
+  leader?: number;
+  leaderEpoch?: number;
+  replicas?: number[];
+  isr?: number[];
 }
 
 export interface TopicDescription {

@@ -87,7 +87,7 @@ export class ReplicaFetchers {
         let backoff = false;
         for (const p of answer.partitions) {
           const r = following.find((f) => f.topic === p.topic && f.partition === p.partition);
-          if (r && r.current) backoff = (await this.handle(r, p)) || backoff;
+          if (r?.current) backoff = (await this.handle(r, p)) || backoff;
         }
         failures = 0;
         if (backoff) await sleeper.sleep(100);

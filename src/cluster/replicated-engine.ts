@@ -193,7 +193,7 @@ export class ReplicatedEngine implements Engine {
 
   private async mirrorTopics(): Promise<void> {
     const j = this.joined;
-    if (!j || !j.metadata.loaded) return;
+    if (!j?.metadata.loaded) return;
     for (const t of j.metadata.topics.values()) {
       this.seenTopics.add(t.name);
       try {

@@ -29,6 +29,21 @@ describe('topic routes', () => {
     expect(body.config['segment.bytes']).toEqual(expect.any(Number));
   });
 
+  it('takes replicationFactor 1 (or none) on a single broker, and describes no leader there', async () => {
+    for (const [name, replicationFactor] of [
+      ['one', 1],
+      ['unset', null],
+    ] as const) {
+      const { res, body } = await jsonRequest(h.app, 'POST', '/v1/topics', {
+        name,
+        partitions: 1,
+        replicationFactor,
+      });
+      expect(res.status).toBe(201);
+      expect(body.partitions).toEqual([{ partition: 0, logStartOffset: 0, highWatermark: 0, worker: 0 }]);
+    }
+  });
+
   it('uses the default partition count when none is given', async () => {
     const { res, body } = await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'defaults' });
     expect(res.status).toBe(201);
@@ -167,6 +182,20 @@ describe('topic routes', () => {
           'INVALID_PARTITIONS',
         );
       }
+    });
+
+    it('400 INVALID_REPLICATION_FACTOR for a bad factor, and for any factor but 1 on a single broker', async () => {
+      for (const replicationFactor of [0, -1, 1.5, '1']) {
+        expectError(
+          await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'r', replicationFactor }),
+          400,
+          'INVALID_REPLICATION_FACTOR',
+        );
+      }
+      const three = await jsonRequest(h.app, 'POST', '/v1/topics', { name: 'r', replicationFactor: 3 });
+      expectError(three, 400, 'INVALID_REPLICATION_FACTOR');
+      expect(three.body.error.message).toMatch(/single broker/);
+      expectError(await jsonRequest(h.app, 'GET', '/v1/topics/r'), 404, 'UNKNOWN_TOPIC_OR_PARTITION');
     });
 
     it('400 INVALID_CONFIG for unknown settings, bad values and bad shapes', async () => {

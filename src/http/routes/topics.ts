@@ -1,6 +1,8 @@
 /**
  * @module
  * Topic administration: create, list, describe, delete, alter config, add partitions (docs/http-api.md).
+ * `POST /v1/topics` takes `{name, partitions?, config?, replicationFactor?}`; a description lists each
+ * partition's `leader`, `leaderEpoch`, `replicas` and `isr` when the broker is in a cluster.
  */
 import { Hono } from 'hono';
 import type { TopicConfigChanges, TopicConfigEntries } from '../../ipc/engine.ts';
@@ -46,6 +48,15 @@ function parseCount(value: unknown, field: string): number {
   return value;
 }
 
+/** Replicas per partition: a positive integer; how many the cluster can hold is the engine's check. */
+function parseReplicationFactor(value: unknown): number | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new BrokerError('INVALID_REPLICATION_FACTOR', 'replicationFactor must be a positive integer');
+  }
+  return value;
+}
+
 function bodyObject(body: unknown, shape: string): Record<string, unknown> {
   if (!isObject(body)) throw new BrokerError('INVALID_REQUEST', `the body must be ${shape}`);
   return body;
@@ -57,7 +68,7 @@ export function topicRoutes(deps: RouteDeps): Hono {
 
   app.post('/v1/topics', async (c) => {
     const { body } = await readStructuredBody(c.req.raw, config.maxRequestBytes);
-    const request = bodyObject(body, '{name, partitions?, config?}');
+    const request = bodyObject(body, '{name, partitions?, config?, replicationFactor?}');
     if (typeof request.name !== 'string')
       throw new BrokerError('INVALID_TOPIC_EXCEPTION', 'name must be a string');
     const name = checkTopicName(request.name);
@@ -65,7 +76,12 @@ export function topicRoutes(deps: RouteDeps): Hono {
       request.partitions === undefined || request.partitions === null
         ? config.defaultPartitions
         : parseCount(request.partitions, 'partitions');
-    return send(c, 201, await engine.createTopic(name, partitions, parseConfig(request.config)));
+    const replicationFactor = parseReplicationFactor(request.replicationFactor);
+    return send(
+      c,
+      201,
+      await engine.createTopic(name, partitions, parseConfig(request.config), replicationFactor),
+    );
   });
 
   app.get('/v1/topics', async (c) => send(c, 200, { topics: await engine.listTopics() }));

@@ -1,0 +1,395 @@
+/**
+ * @module
+ * Replication with real processes: a real etcd and three real brokers. acks=all produce while the leader is
+ * killed with SIGKILL (no acknowledged record lost, one consistent log, a new leader within seconds, the
+ * old leader back as a follower with the same bytes); a paused follower (SIGSTOP) leaves the ISR and
+ * produce goes on, then it catches up and rejoins (SIGCONT); with fewer in sync than min.insync.replicas,
+ * NOT_ENOUGH_REPLICAS and nothing written; the controller killed and replaced while the cluster keeps
+ * serving; and unmodified Kafka clients (kafkajs) finding each partition's leader through Metadata.
+ */
+import { spawnSync } from 'node:child_process';
+import { Kafka, logLevel } from 'kafkajs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type BrokerHandle, startBroker } from '../support/broker.ts';
+import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
+import { clusterOf, LEASE_TTL_SECONDS, waitFor } from './support.ts';
+
+const CLUSTER = 'repl';
+const LAG_MS = 1_500;
+
+let etcd: EtcdHandle;
+const brokers = new Map<number, BrokerHandle>();
+/** Brokers under SIGSTOP: they accept connections but never answer, so nothing asks them. */
+const paused = new Set<number>();
+const dataDirs = new Map<number, string>();
+
+function flags(nodeId: number): string[] {
+  return [
+    '--node-id',
+    String(nodeId),
+    '--etcd',
+    etcd.url,
+    '--cluster',
+    CLUSTER,
+    '--etcd-lease-ttl-seconds',
+    String(LEASE_TTL_SECONDS),
+    '--replica-lag-time-max-ms',
+    String(LAG_MS),
+    '--replica-ack-timeout-ms',
+    '8000',
+  ];
+}
+
+async function start(nodeId: number): Promise<BrokerHandle> {
+  const dataDir = dataDirs.get(nodeId);
+  const broker = await startBroker({
+    workers: 1,
+    args: flags(nodeId),
+    ...(dataDir === undefined ? {} : { dataDir }),
+  });
+  dataDirs.set(nodeId, broker.dataDir);
+  brokers.set(nodeId, broker);
+  return broker;
+}
+
+beforeAll(async () => {
+  etcd = await startEtcd();
+  await Promise.all([1, 2, 3].map(start));
+  await waitFor('3 brokers registered', 15_000, async () =>
+    (await clusterOf(brokers.get(1)!)).brokers.length === 3 ? true : undefined,
+  );
+}, 60_000);
+
+afterAll(async () => {
+  for (const broker of brokers.values()) {
+    try {
+      process.kill(broker.process.pid!, 'SIGCONT');
+    } catch {
+      // already gone
+    }
+  }
+  await Promise.all([...brokers.values()].map((b) => b.stop()));
+  for (const dir of dataDirs.values()) spawnSync('rm', ['-rf', dir]);
+  await etcd?.stop();
+});
+
+interface PartitionView {
+  partition: number;
+  leader: number;
+  leaderEpoch: number;
+  replicas: number[];
+  isr: number[];
+  highWatermark: number;
+}
+
+function anyLive(): BrokerHandle {
+  const broker = [...brokers].find(([id]) => !paused.has(id))?.[1];
+  if (!broker) throw new Error('no live broker');
+  return broker;
+}
+
+async function json(res: Response): Promise<Record<string, unknown>> {
+  const text = await res.text();
+  try {
+    return JSON.parse(text) as Record<string, unknown>;
+  } catch {
+    throw new Error(`not JSON (HTTP ${res.status}): ${text.slice(0, 300)}`);
+  }
+}
+
+async function createTopic(name: string, partitions: number, config: Record<string, string | number> = {}) {
+  const res = await fetch(`${anyLive().url}/v1/topics`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ name, partitions, replicationFactor: 3, config }),
+  });
+  const body = await json(res);
+  expect(res.status, JSON.stringify(body)).toBe(201);
+  return body as unknown as { partitions: PartitionView[] };
+}
+
+async function describe_(topic: string, via: BrokerHandle = anyLive()): Promise<PartitionView[]> {
+  const res = await fetch(`${via.url}/v1/topics/${topic}`, { headers: { accept: 'application/json' } });
+  const body = await json(res);
+  expect(res.status, JSON.stringify(body)).toBe(200);
+  return (body as unknown as { partitions: PartitionView[] }).partitions;
+}
+
+/** The partition as etcd has it, from any live broker's GET /v1/cluster. */
+async function stateOf(topic: string, partition: number): Promise<PartitionView | undefined> {
+  const status = await clusterOf(anyLive());
+  return (status.partitions as unknown as Array<PartitionView & { topic: string }>).find(
+    (p) => p.topic === topic && p.partition === partition,
+  );
+}
+
+type ProduceOutcome =
+  | { ok: true; offset: number }
+  | { ok: false; status: number; code: string; message: string };
+
+async function produceTo(
+  broker: BrokerHandle,
+  topic: string,
+  partition: number,
+  value: string,
+  acks: 'all' | '1' = 'all',
+): Promise<ProduceOutcome> {
+  const res = await fetch(`${broker.url}/v1/topics/${topic}/records?acks=${acks}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ records: [{ value, partition }] }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = await json(res);
+  if (res.status === 200) {
+    return { ok: true, offset: (body as { results: Array<{ offset: number }> }).results[0]!.offset };
+  }
+  const error = (body as { error: { code: string; message: string } }).error;
+  return { ok: false, status: res.status, code: error.code, message: error.message };
+}
+
+/** Every record of the partition, read from its leader, up to the high watermark. */
+async function readAll(topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
+  const state = await stateOf(topic, partition);
+  const leader = brokers.get(state!.leader)!;
+  const out: Array<{ offset: number; value: string }> = [];
+  let offset = 0;
+  for (;;) {
+    const res = await fetch(
+      `${leader.url}/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}`,
+      {
+        headers: { accept: 'application/json' },
+      },
+    );
+    const body = (await json(res)) as {
+      records: Array<{ offset: number; value: string }>;
+      nextOffset: number;
+      highWatermark: number;
+    };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    out.push(...body.records.map((r) => ({ offset: r.offset, value: r.value })));
+    if (body.nextOffset >= body.highWatermark || body.records.length === 0) return out;
+    offset = body.nextOffset;
+  }
+}
+
+/** GET /v1/replicas on every live broker: the log end offset each holds of the partition. */
+async function replicaEnds(topic: string, partition: number): Promise<Map<number, number>> {
+  const ends = new Map<number, number>();
+  for (const [id, broker] of brokers) {
+    if (paused.has(id)) continue;
+    const res = await fetch(`${broker.url}/v1/replicas`, { signal: AbortSignal.timeout(3_000) });
+    const body = (await res.json()) as {
+      replicas: Array<{ topic: string; partition: number; logEndOffset: number }>;
+    };
+    const r = body.replicas.find((x) => x.topic === topic && x.partition === partition);
+    if (r) ends.set(id, r.logEndOffset);
+  }
+  return ends;
+}
+
+async function waitInSync(topic: string, partition: number, size: number, timeoutMs = 20_000) {
+  return (
+    await waitFor(`${topic}-${partition} with ${size} in sync`, timeoutMs, async () => {
+      const s = await stateOf(topic, partition);
+      return s && s.leader >= 0 && s.isr.length === size ? s : undefined;
+    })
+  ).value;
+}
+
+describe('replication', () => {
+  it('loses no acknowledged record when the leader is killed under acks=all load', async () => {
+    const topic = 'kill-leader';
+    await createTopic(topic, 1, { 'min.insync.replicas': 2 });
+    const first = await waitInSync(topic, 0, 3);
+    const acked = new Map<string, number>();
+    let stop = false;
+    let failures = 0;
+    let seq = 0;
+    const producer = (async () => {
+      while (!stop) {
+        const state = await stateOf(topic, 0).catch(() => undefined);
+        const leader = state && state.leader >= 0 ? brokers.get(state.leader) : undefined;
+        if (!leader) {
+          await new Promise((r) => setTimeout(r, 50));
+          continue;
+        }
+        const value = `v${seq++}`;
+        const outcome = await produceTo(leader, topic, 0, value).catch(
+          (err: Error): ProduceOutcome => ({ ok: false, status: 0, code: 'NETWORK', message: err.message }),
+        );
+        if (outcome.ok) acked.set(value, outcome.offset);
+        else failures++;
+      }
+    })();
+    await waitFor('some acknowledged records', 10_000, async () => (acked.size >= 50 ? true : undefined));
+    const victim = brokers.get(first.leader)!;
+    const killedAt = Date.now();
+    await victim.kill9();
+    brokers.delete(first.leader);
+    const { value: next, ms } = await waitFor('a new leader', 15_000, async () => {
+      const s = await stateOf(topic, 0);
+      return s && s.leader >= 0 && s.leader !== first.leader ? s : undefined;
+    });
+    expect(next.leaderEpoch).toBeGreaterThan(first.leaderEpoch);
+    // Elected within the lease TTL (when etcd notices the death) plus a little.
+    expect(ms).toBeLessThan(LEASE_TTL_SECONDS * 1000 + 5_000);
+    const before = acked.size;
+    await waitFor('acknowledged records under the new leader', 15_000, async () =>
+      acked.size >= before + 50 ? true : undefined,
+    );
+    stop = true;
+    await producer;
+    console.log(
+      `kill-leader: ${acked.size} acknowledged, ${failures} failed attempts, new leader ${next.leader} after ${Date.now() - killedAt} ms`,
+    );
+
+    // The old leader comes back as a follower, truncates anything it had that the new leader does not, and
+    // catches up: three replicas, one log.
+    await start(first.leader);
+    await waitInSync(topic, 0, 3, 30_000);
+    const log = await readAll(topic, 0);
+    const byValue = new Map(log.map((r) => [r.value, r.offset]));
+    const lost = [...acked].filter(([value, offset]) => byValue.get(value) !== offset);
+    expect(lost, 'acknowledged records missing or moved').toEqual([]);
+    expect(log.map((r) => r.offset)).toEqual(log.map((_, i) => i));
+    expect(new Set(log.map((r) => r.value)).size).toBe(log.length);
+    const { value: ends } = await waitFor('equal log ends on all replicas', 20_000, async () => {
+      const e = await replicaEnds(topic, 0);
+      return e.size === 3 && new Set(e.values()).size === 1 ? e : undefined;
+    });
+    expect([...ends.values()][0]).toBe(log.length);
+  }, 120_000);
+
+  it('drops a paused follower from the ISR and keeps producing; it catches up and rejoins', async () => {
+    const topic = 'pause-follower';
+    await createTopic(topic, 1, { 'min.insync.replicas': 2 });
+    const state = await waitInSync(topic, 0, 3);
+    const leader = brokers.get(state.leader)!;
+    const followerId = state.replicas.find((b) => b !== state.leader)!;
+    const follower = brokers.get(followerId)!;
+    for (let i = 0; i < 20; i++) expect((await produceTo(leader, topic, 0, `a${i}`)).ok).toBe(true);
+
+    process.kill(follower.process.pid!, 'SIGSTOP');
+    paused.add(followerId);
+    try {
+      const { value: shrunk } = await waitFor('the paused follower out of the ISR', 15_000, async () => {
+        const s = await stateOf(topic, 0);
+        return s && !s.isr.includes(followerId) ? s : undefined;
+      });
+      expect(shrunk.isr).toHaveLength(2);
+      // Two in sync ≥ min.insync.replicas 2: acks=all goes on.
+      for (let i = 0; i < 20; i++) {
+        const outcome = await produceTo(leader, topic, 0, `b${i}`);
+        expect(outcome, JSON.stringify(outcome)).toMatchObject({ ok: true });
+      }
+    } finally {
+      process.kill(follower.process.pid!, 'SIGCONT');
+      paused.delete(followerId);
+    }
+    const rejoined = await waitInSync(topic, 0, 3, 30_000);
+    expect(rejoined.isr).toContain(followerId);
+    const { value: ends } = await waitFor('the follower caught up', 15_000, async () => {
+      const e = await replicaEnds(topic, 0);
+      return e.get(followerId) === 40 ? e : undefined;
+    });
+    expect([...ends.values()]).toEqual([40, 40, 40]);
+  }, 90_000);
+
+  it('answers NOT_ENOUGH_REPLICAS and writes nothing with fewer in sync than min.insync.replicas', async () => {
+    const topic = 'min-insync';
+    await createTopic(topic, 1, { 'min.insync.replicas': 3 });
+    const state = await waitInSync(topic, 0, 3);
+    const leader = brokers.get(state.leader)!;
+    expect((await produceTo(leader, topic, 0, 'first')).ok).toBe(true);
+    const followerId = state.replicas.find((b) => b !== state.leader)!;
+    const follower = brokers.get(followerId)!;
+    process.kill(follower.process.pid!, 'SIGSTOP');
+    paused.add(followerId);
+    try {
+      await waitFor('the ISR down to 2', 15_000, async () => {
+        const s = await stateOf(topic, 0);
+        return s && s.isr.length === 2 ? s : undefined;
+      });
+      const refused = await produceTo(leader, topic, 0, 'refused');
+      expect(refused).toMatchObject({ ok: false, status: 503, code: 'NOT_ENOUGH_REPLICAS' });
+      // Nothing was written: the leader's log still ends after the first record.
+      const ends = await replicaEnds(topic, 0).catch(() => new Map<number, number>());
+      expect(ends.get(state.leader)).toBe(1);
+      // acks=1 does not need the ISR.
+      expect(await produceTo(leader, topic, 0, 'acks1', '1')).toMatchObject({ ok: true, offset: 1 });
+    } finally {
+      process.kill(follower.process.pid!, 'SIGCONT');
+      paused.delete(followerId);
+    }
+    await waitInSync(topic, 0, 3, 30_000);
+    expect(await produceTo(leader, topic, 0, 'again')).toMatchObject({ ok: true, offset: 2 });
+    expect((await readAll(topic, 0)).map((r) => r.value)).toEqual(['first', 'acks1', 'again']);
+  }, 90_000);
+
+  it('replaces a killed controller and keeps serving', async () => {
+    const before = await clusterOf(anyLive());
+    const controllerId = before.controller!.nodeId;
+    const victim = brokers.get(controllerId)!;
+    await victim.kill9();
+    brokers.delete(controllerId);
+    const { value: after } = await waitFor('another controller', 15_000, async () => {
+      const s = await clusterOf(anyLive());
+      return s.controller && s.controller.nodeId !== controllerId ? s : undefined;
+    });
+    expect(after.controller!.epoch).toBeGreaterThan(before.controller!.epoch);
+    // Topics created now are placed by the new controller on the live brokers (RF 2 of 2 live).
+    const res = await fetch(`${anyLive().url}/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name: 'after-failover', partitions: 2, replicationFactor: 2 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    for (const p of [0, 1]) {
+      const s = await waitInSync('after-failover', p, 2);
+      expect(s.replicas).not.toContain(controllerId);
+      expect((await produceTo(brokers.get(s.leader)!, 'after-failover', p, `x${p}`)).ok).toBe(true);
+    }
+    await start(controllerId);
+    await waitFor('3 brokers again', 20_000, async () =>
+      (await clusterOf(anyLive())).brokers.length === 3 ? true : undefined,
+    );
+  }, 90_000);
+
+  it('lets kafkajs find each partition leader through Metadata and produce and consume with acks=all', async () => {
+    const topic = 'kafkajs-rf3';
+    await createTopic(topic, 3, { 'min.insync.replicas': 2 });
+    for (const p of [0, 1, 2]) await waitInSync(topic, p, 3);
+    const views = await describe_(topic);
+    expect(new Set(views.map((v) => v.leader)).size).toBeGreaterThan(1);
+    const kafka = new Kafka({
+      clientId: 'repl-test',
+      brokers: [anyLive().kafkaAddress],
+      logLevel: logLevel.NOTHING,
+    });
+    const producer = kafka.producer();
+    await producer.connect();
+    const sent: string[] = [];
+    for (let i = 0; i < 60; i++) sent.push(`k${i}`);
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: sent.map((value, i) => ({ value, partition: i % 3 })),
+    });
+    await producer.disconnect();
+    const consumer = kafka.consumer({ groupId: 'repl-test-group' });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const seen: string[] = [];
+    await consumer.run({
+      eachMessage: async ({ message }) => {
+        seen.push(message.value!.toString());
+      },
+    });
+    await waitFor('all records consumed', 30_000, async () =>
+      seen.length >= sent.length ? true : undefined,
+    );
+    await consumer.disconnect();
+    expect([...seen].sort()).toEqual([...sent].sort());
+  }, 90_000);
+});
