@@ -563,6 +563,18 @@ export function microRows(run: RunFile): SummaryRow[] {
     } else if (r.bench === 'ipc') {
       add(r, 'ipc: shared-memory ring, 16 KiB batches', 'ring_16KiB_MBps', 'memcpy_16KiB_MBps', 'memcpy');
       add(r, 'ipc: shared-memory ring, 1 MiB batches', 'ring_1MiB_MBps', 'memcpy_1MiB_MBps', 'memcpy');
+    } else if (r.bench === 'replication') {
+      // RF=3 against RF=1 in the same cluster; the ratio is the median of the paired per-repetition ratios.
+      add(
+        r,
+        'replication: W2 RF=3 acks=all vs RF=1',
+        'w2_rf3_rps',
+        'w2_rf1_rps',
+        'RF=1, same cluster',
+        'records/s',
+      );
+      const paired = num(r.w2_rf3_rf1_ratio);
+      if (paired !== null && out.length > 0) out[out.length - 1]!.ratio = paired;
     } else if (r.bench === 'groups') {
       // Times have no limit; the group's consume rate is set against one consumer reading the same partitions.
       add(r, 'groups: 10 members join, cooperative-sticky', 'join_stable_cooperative_ms', '', '', 'ms');
