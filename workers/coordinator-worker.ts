@@ -21,6 +21,8 @@ export interface CoordinatorWorkerData {
   logDefaults: LogConfig;
   groupConfig: GroupConfig;
   logLevel: LogLevel;
+  /** A broker in a cluster: groups are coordinated elsewhere (src/cluster), keep none on disk here. */
+  groupsInMemory?: boolean;
 }
 
 const data = workerData as CoordinatorWorkerData;
@@ -29,7 +31,7 @@ const logger = createLogger(data.logLevel);
 async function start(): Promise<Coordinator> {
   const registry = new TopicRegistry(data.dataDir, data.logDefaults);
   const log: GroupLog =
-    data.dataDir === null
+    data.dataDir === null || data.groupsInMemory
       ? new MemoryGroupLog()
       : await openFileGroupLog({ dataDir: data.dataDir, logConfig: data.logDefaults, logger });
   const groups = new GroupCoordinator({

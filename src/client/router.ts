@@ -1,7 +1,7 @@
 /**
  * @module
  * `LeaderRouter`: which broker a request goes to. In a cluster each partition has a leader, and only the
- * leader produces, fetches and looks up offsets for it; other brokers answer NOT_LEADER_OR_FOLLOWER (421).
+ * leader produces, fetches and looks up offsets for it; other brokers answer NOT_LEADER_OR_FOLLOWER (503).
  *
  * Requests for a partition go to its leader's URL once known: the leader's node id comes from the topic's
  * description (`GET /v1/topics/{topic}`, cached per topic) and its address from `GET /v1/cluster`
@@ -12,7 +12,7 @@
  *
  * On a single broker the descriptions carry no leader, so nothing is looked up: every request goes to the
  * one URL, exactly as without a router. The router only turns to leaders once it has seen one (a leader in
- * a description, a 421) or was given several bootstrap URLs.
+ * a description, a NOT_LEADER_OR_FOLLOWER) or was given several bootstrap URLs.
  */
 import { FreshetError } from './errors.ts';
 import type { TopicDescription } from './types.ts';
@@ -83,7 +83,7 @@ export class LeaderRouter {
   private readonly unreachable = new Set<string>();
   private readonly topics = new Map<string, TopicRoute>();
   private readonly pending = new Map<string, Promise<void>>();
-  /** True once leaders matter: a description named one, a broker answered 421, or several seeds were given. */
+  /** True once leaders matter: a description named one, a broker answered NOT_LEADER_OR_FOLLOWER, or several seeds were given. */
   private clustered: boolean;
 
   /** `seeds`: the bootstrap URLs, at least one, normalized. */

@@ -208,7 +208,8 @@ export function parsePartitionMeta(text: string): PartitionMeta | null {
   const { replicas, leader, leaderEpoch, leaderRegistration, isr } = value;
   if (!isNodeList(replicas) || replicas.length === 0 || !isNodeList(isr)) return null;
   if (!Number.isSafeInteger(leader) || (leader as number) < -1) return null;
-  if (!Number.isSafeInteger(leaderEpoch) || !Number.isSafeInteger(leaderRegistration)) return null;
+  if (!Number.isSafeInteger(leaderEpoch) || (leaderEpoch as number) < 0) return null;
+  if (!Number.isSafeInteger(leaderRegistration) || (leaderRegistration as number) < 0) return null;
   return {
     replicas,
     leader: leader as number,

@@ -103,6 +103,8 @@ export interface ReplicaManagerOptions {
   logger: Logger;
   /** Called whenever this broker starts following `leader` (the fetcher for it starts if not running). */
   onFollow: (leader: number) => void;
+  /** Called after this broker's replica of a partition changed role (undefined: it holds none any more). */
+  onRoleChange?: (topic: string, partition: number, replica: Replica | undefined) => void;
 }
 
 export class ReplicaManager {
@@ -167,6 +169,7 @@ export class ReplicaManager {
       if (seen.has(key)) continue;
       this.retire(r, `this broker no longer holds a replica of partition ${r.partition} of '${r.topic}'`);
       this.replicas.delete(key);
+      this.options.onRoleChange?.(r.topic, r.partition, undefined);
     }
   }
 
@@ -234,6 +237,7 @@ export class ReplicaManager {
     };
     this.replicas.set(key, r);
     this.advanceHw(r);
+    this.options.onRoleChange?.(r.topic, r.partition, r);
     this.options.logger.info('leading partition', {
       topic: r.topic,
       partition: r.partition,
@@ -275,6 +279,7 @@ export class ReplicaManager {
       current: true,
     };
     this.replicas.set(key, r);
+    this.options.onRoleChange?.(r.topic, r.partition, r);
     if (leader >= 0) this.options.onFollow(leader);
   }
 

@@ -19,10 +19,12 @@
  * only (no coordinator failover yet).
  */
 import type { Etcd3 } from 'etcd3';
+import { pack, unpack } from 'msgpackr';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { applyTopicConfigChanges, parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
 import type {
   CommittedOffset,
+  GroupDescription,
   GroupOverview,
   HeartbeatRequest,
   JoinGroupRequest,
@@ -44,6 +46,7 @@ import type {
   EngineStats,
   FetchRequest,
   GroupLagDescription,
+  GroupPartitionLag,
   OffsetResult,
   OffsetSpec,
   ProduceRequest,
@@ -55,8 +58,16 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../ipc/engine.ts';
-import { BrokerError } from '../shared/errors.ts';
+import { GROUP_LOG_MAX_BATCH_BYTES } from '../partition/group-log-file.ts';
+import { BrokerError, type ErrorName } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
+import {
+  ClusterGroups,
+  GROUP_CALL_PATH,
+  GROUP_METHODS as GROUP_METHOD_NAMES,
+  type GroupMethod,
+  OFFSETS_PARTITION,
+} from './cluster-groups.ts';
 import { ClusterMetadata } from './cluster-metadata.ts';
 import type { ClusterNode } from './cluster-node.ts';
 import { etcdErrorText } from './etcd-client.ts';
@@ -71,6 +82,13 @@ const APPLY_TIMEOUT_MS = 15_000;
 
 export type ReplicationConfig = Pick<
   BrokerConfig,
+  | 'groupMinSessionTimeoutMs'
+  | 'groupMaxSessionTimeoutMs'
+  | 'groupInitialRebalanceDelayMs'
+  | 'groupMaxSize'
+  | 'offsetsRetentionMinutes'
+  | 'offsetsRetentionCheckIntervalMs'
+  | 'offsetMetadataMaxBytes'
   | 'nodeId'
   | 'defaultPartitions'
   | 'defaultReplicationFactor'
@@ -89,7 +107,13 @@ interface Joined {
   replicas: ReplicaManager;
   fetchers: ReplicaFetchers;
   controller: PartitionController;
+  groups: ClusterGroups;
 }
+
+/** The replication factor of __consumer_offsets (Kafka's offsets.topic.replication.factor), or fewer brokers. */
+const OFFSETS_REPLICATION_FACTOR = 3;
+/** Group calls forwarded to the coordinator; a join waits for the rebalance, so it gets longer. */
+const FORWARD_TIMEOUT_MS = 30_000;
 
 export class ReplicatedEngine implements Engine {
   private readonly local: BrokerEngine;
@@ -100,6 +124,7 @@ export class ReplicatedEngine implements Engine {
   private readonly seenTopics = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private syncQueued = false;
+  private offsetsTopic: Promise<void> | null = null;
 
   constructor(local: BrokerEngine, config: ReplicationConfig, logger: Logger) {
     this.local = local;
@@ -131,6 +156,30 @@ export class ReplicatedEngine implements Engine {
       replicaLagTimeMaxMs: this.config.replicaLagTimeMaxMs,
       logger: this.logger,
       onFollow: (leader) => fetchers?.follow(leader),
+      onRoleChange: (topic, partition, r) => {
+        if (topic === OFFSETS_TOPIC && partition === OFFSETS_PARTITION) {
+          this.joined?.groups.leadership(r?.role === 'leader' ? r.epoch : null);
+        }
+      },
+    });
+    const groups = new ClusterGroups({
+      nodeId: this.config.nodeId,
+      config: this.config,
+      partition: {
+        produce: (request) => this.produce(request),
+        deleteRecords: (topic, partition, before) => this.deleteRecords(topic, partition, before),
+        readLocal: (request) => this.local.fetchRecords(request),
+        localOffsets: () => this.local.localOffsets(OFFSETS_TOPIC, OFFSETS_PARTITION),
+      },
+      leader: () => {
+        const entry = metadata.partition(OFFSETS_TOPIC, OFFSETS_PARTITION);
+        if (!entry || entry.meta.leader < 0) return null;
+        return this.brokers()?.find((b) => b.nodeId === entry.meta.leader) ?? null;
+      },
+      ensureTopic: () => this.ensureOffsetsTopic(),
+      partitionCount: (topic) => metadata.topics.get(topic)?.meta.partitions,
+      forward: (to, method, request) => this.forwardGroupCall(to, method, request),
+      logger: this.logger,
     });
     fetchers = new ReplicaFetchers({
       nodeId: this.config.nodeId,
@@ -147,7 +196,7 @@ export class ReplicatedEngine implements Engine {
       logDefaults: this.config.logDefaults,
       logger: this.logger,
     });
-    this.joined = { node, client, keys, metadata, replicas, fetchers, controller };
+    this.joined = { node, client, keys, metadata, replicas, fetchers, controller, groups };
     metadata.onChange(() => this.scheduleSync());
     await metadata.start();
     replicas.start();
@@ -163,6 +212,7 @@ export class ReplicatedEngine implements Engine {
     if (!j) return;
     this.joined = null;
     j.controller.stop();
+    await j.groups.close();
     j.fetchers.stop();
     j.replicas.stop();
     await j.metadata.stop();
@@ -586,34 +636,154 @@ export class ReplicatedEngine implements Engine {
     return this.local.stats();
   }
 
-  // ---------------------------------------------------------------- groups: this broker's coordinator
+  // ---------------------------------------------------------------- groups (cluster-groups.ts)
+
+  private group<T>(method: GroupMethod, request: unknown): Promise<T> {
+    return this.cluster.groups.call(method, request) as Promise<T>;
+  }
 
   joinGroup(request: JoinGroupRequest): Promise<JoinGroupResponse> {
-    return this.local.joinGroup(request);
+    return this.group('joinGroup', request);
   }
   syncGroup(request: SyncGroupRequest): Promise<SyncGroupResponse> {
-    return this.local.syncGroup(request);
+    return this.group('syncGroup', request);
   }
   heartbeat(request: HeartbeatRequest): Promise<void> {
-    return this.local.heartbeat(request);
+    return this.group('heartbeat', request);
   }
   leaveGroup(request: LeaveGroupRequest): Promise<void> {
-    return this.local.leaveGroup(request);
+    return this.group('leaveGroup', request);
   }
   commitOffsets(request: OffsetCommitRequest): Promise<void> {
-    return this.local.commitOffsets(request);
+    return this.group('commitOffsets', request);
   }
   fetchOffsets(request: OffsetFetchRequest): Promise<CommittedOffset[]> {
-    return this.local.fetchOffsets(request);
+    return this.group('fetchOffsets', request);
   }
   listGroups(): Promise<GroupOverview[]> {
-    return this.local.listGroups();
+    return this.group('listGroups', undefined);
   }
   deleteGroup(groupId: string): Promise<void> {
-    return this.local.deleteGroup(groupId);
+    return this.group('deleteGroup', groupId);
   }
-  describeGroup(groupId: string): Promise<GroupLagDescription> {
-    return this.local.describeGroup(groupId);
+
+  /**
+   * The coordinator's view with lag per partition; a partition's end is its high watermark as this broker
+   * knows it (a replica here), else unknown (-1, lag null).
+   */
+  async describeGroup(groupId: string): Promise<GroupLagDescription> {
+    const { offsets, ...group } = await this.group<GroupDescription>('describeGroup', groupId);
+    const rows = new Map<string, GroupPartitionLag>();
+    const row = (topic: string, partition: number): GroupPartitionLag => {
+      const key = `${topic}\u0000${partition}`;
+      let r = rows.get(key);
+      if (!r) {
+        const replica = this.joined?.replicas.replicas.get(key);
+        r = {
+          topic,
+          partition,
+          memberId: null,
+          committedOffset: -1,
+          logEndOffset: replica ? replica.hw : -1,
+          lag: null,
+          metadata: '',
+          commitTimestamp: -1,
+        };
+        rows.set(key, r);
+      }
+      return r;
+    };
+    for (const o of offsets) {
+      const r = row(o.topic, o.partition);
+      r.committedOffset = o.offset;
+      r.metadata = o.metadata;
+      r.commitTimestamp = o.commitTimestamp;
+      if (r.logEndOffset >= 0) r.lag = Math.max(0, r.logEndOffset - o.offset);
+    }
+    for (const m of group.members) {
+      for (const { topic, partitions } of m.assignment)
+        for (const p of partitions) row(topic, p).memberId = m.memberId;
+    }
+    const partitions = [...rows.values()].sort((a, b) =>
+      a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
+    );
+    return { ...group, partitions };
+  }
+
+  async groupCoordinator(): Promise<BrokerInfo | null> {
+    const coordinator = await this.cluster.groups.coordinator();
+    return coordinator.nodeId === this.config.nodeId ? null : coordinator;
+  }
+
+  /** A group call forwarded by another broker: answered here only if this broker coordinates. */
+  async serveGroupCall(body: unknown): Promise<unknown> {
+    const { method, request } = (body ?? {}) as { method?: unknown; request?: unknown };
+    if (typeof method !== 'string' || !(GROUP_METHOD_NAMES as readonly string[]).includes(method)) {
+      throw new BrokerError('INVALID_REQUEST', `not a group call: ${String(method)}`);
+    }
+    return this.cluster.groups.call(method as GroupMethod, request, true);
+  }
+
+  private async forwardGroupCall(to: BrokerInfo, method: GroupMethod, request: unknown): Promise<unknown> {
+    const timeout =
+      method === 'joinGroup' || method === 'syncGroup'
+        ? this.config.groupMaxSessionTimeoutMs + FORWARD_TIMEOUT_MS
+        : FORWARD_TIMEOUT_MS;
+    let response: Response;
+    try {
+      response = await fetch(`http://${urlHost(to.host)}:${to.httpPort}${GROUP_CALL_PATH}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' },
+        body: new Uint8Array(pack({ method, request })),
+        signal: AbortSignal.timeout(timeout),
+      });
+    } catch (err) {
+      throw new BrokerError(
+        'COORDINATOR_NOT_AVAILABLE',
+        `the group coordinator, broker ${to.nodeId}, did not answer: ${etcdErrorText(err)}`,
+      );
+    }
+    const answer = unpack(new Uint8Array(await response.arrayBuffer())) as {
+      ok?: unknown;
+      error?: { code: string; message: string };
+    };
+    if (answer.error) throw new BrokerError(answer.error.code as ErrorName, answer.error.message);
+    return answer.ok;
+  }
+
+  /** Creates __consumer_offsets in etcd the first time groups need it; resolves once it has a leader. */
+  private ensureOffsetsTopic(): Promise<void> {
+    const j = this.cluster;
+    const hasLeader = () => (j.metadata.partition(OFFSETS_TOPIC, OFFSETS_PARTITION)?.meta.leader ?? -1) >= 0;
+    if (hasLeader()) return Promise.resolve();
+    if (!this.offsetsTopic) {
+      this.offsetsTopic = (async () => {
+        if (!j.metadata.topics.has(OFFSETS_TOPIC)) {
+          const meta: TopicMeta = {
+            topicId: newTopicId(),
+            partitions: 1,
+            replicationFactor: Math.max(1, Math.min(OFFSETS_REPLICATION_FACTOR, j.metadata.brokers.size)),
+            config: {
+              'retention.ms': -1,
+              'retention.bytes': -1,
+              'max.message.bytes': GROUP_LOG_MAX_BATCH_BYTES,
+            },
+            createdAt: Date.now(),
+          };
+          const key = j.keys.topic(OFFSETS_TOPIC);
+          await this.etcd(() =>
+            j.client
+              .if(key, 'Mod', '==', 0)
+              .then(j.client.put(key).value(JSON.stringify(meta)))
+              .commit(),
+          );
+        }
+        await this.until(hasLeader, `topic '${OFFSETS_TOPIC}'`);
+      })().finally(() => {
+        this.offsetsTopic = null;
+      });
+    }
+    return this.offsetsTopic;
   }
 
   stopWaiting(): Promise<void> {
@@ -624,4 +794,9 @@ export class ReplicatedEngine implements Engine {
     await this.leave();
     await this.local.close();
   }
+}
+
+/** An IPv6 literal goes in brackets in a URL. */
+function urlHost(host: string): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

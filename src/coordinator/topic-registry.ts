@@ -118,7 +118,8 @@ export class TopicRegistry implements TopicStore {
     topicId?: string,
   ): Promise<TopicRecord> {
     validateTopicName(name);
-    if (name === OFFSETS_TOPIC) {
+    // A cluster's __consumer_offsets is mirrored here (with its cluster topic id) like any topic.
+    if (name === OFFSETS_TOPIC && topicId === undefined) {
       throw new BrokerError(
         'INVALID_TOPIC_EXCEPTION',
         `'${OFFSETS_TOPIC}' is the broker's internal topic of committed offsets; pick another name`,

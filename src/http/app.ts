@@ -15,7 +15,7 @@ import { groupRoutes } from './routes/groups.ts';
 import { healthRoutes } from './routes/health.ts';
 import { offsetRoutes } from './routes/offsets.ts';
 import { recordRoutes } from './routes/records.ts';
-import { type ReplicaFetchHandler, replicationRoutes } from './routes/replication.ts';
+import { type InternalHandler, replicationRoutes } from './routes/replication.ts';
 import { topicRoutes } from './routes/topics.ts';
 
 export type { HttpConfig } from './route-deps.ts';
@@ -31,7 +31,9 @@ export interface AppOptions {
   /** Answers `GET /v1/replicas` (main.ts asks the replication layer); default: no replicas, node 0. */
   replicaStatus?: ReplicaStatusSource;
   /** Serves followers' fetches (a broker in a cluster; routes/replication.ts); default: not served. */
-  replicaFetch?: ReplicaFetchHandler;
+  replicaFetch?: InternalHandler;
+  /** Serves group calls forwarded to this broker as the group coordinator (a broker in a cluster). */
+  groupCall?: InternalHandler;
 }
 
 /** Route pattern of an answered request, or 'unmatched' when only the middleware ran (404). */
@@ -66,6 +68,6 @@ export function createApp(engine: Engine, options: AppOptions): Hono {
   app.route('/', offsetRoutes(deps));
   app.route('/', groupRoutes(deps));
   app.route('/', clusterRoutes(options.clusterStatus, options.replicaStatus));
-  app.route('/', replicationRoutes(options.replicaFetch));
+  app.route('/', replicationRoutes({ replicaFetch: options.replicaFetch, groupCall: options.groupCall }));
   return app;
 }

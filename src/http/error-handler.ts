@@ -22,8 +22,10 @@ function errorResponse(
   message: string,
   status: number = ERRORS[code].http,
 ): Response {
+  // No wait for a client sent to the wrong broker: it should ask again where to go, at once.
+  const moved = code === 'NOT_LEADER_OR_FOLLOWER' || code === 'NOT_COORDINATOR';
   const headers: Record<string, string> =
-    status === 429 || status === 503 ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {};
+    (status === 429 || status === 503) && !moved ? { 'retry-after': String(RETRY_AFTER_SECONDS) } : {};
   return send(c, status, errorBody(code, message), headers);
 }
 

@@ -200,6 +200,10 @@ export class BrokerEngine implements Engine {
     return null;
   }
 
+  async groupCoordinator(): Promise<null> {
+    return null;
+  }
+
   /**
    * Makes the local topic metadata match a topic of the cluster (the cluster layer's mirror of etcd):
    * created with the cluster's topic id, grown, reconfigured, or created again when the id differs (the

@@ -185,6 +185,11 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
    * itself from its own config).
    */
   brokers(): BrokerInfo[] | null;
+  /**
+   * The broker that coordinates consumer groups (Kafka's FindCoordinator), or null when this broker does
+   * (a single broker coordinates every group). Rejects with COORDINATOR_NOT_AVAILABLE while there is none.
+   */
+  groupCoordinator(): Promise<BrokerInfo | null>;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   /** The id of an existing topic (Kafka's Metadata v10+), undefined when there is no such topic. */

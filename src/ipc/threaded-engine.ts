@@ -155,6 +155,9 @@ export async function createThreadedEngine(options: ThreadedEngineOptions): Prom
       dataDir: options.memory ? null : dataDir,
       logDefaults: config.logDefaults,
       groupConfig: groupConfig(config),
+      // In a cluster, groups live in the replicated __consumer_offsets (src/cluster/cluster-groups.ts), whose
+      // partition a partition worker hosts: the worker keeps no group log of its own then.
+      groupsInMemory: config.etcdEndpoints !== null,
       logLevel: config.logLevel,
     },
     'coordinator',

@@ -14,14 +14,17 @@ export const ERRORS = {
   INVALID_FETCH_SIZE: { code: 4, retriable: false, http: 400 },
   LEADER_NOT_AVAILABLE: { code: 5, retriable: true, http: 503 },
   REPLICA_NOT_AVAILABLE: { code: 9, retriable: true, http: 503 },
-  NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true, http: 421 },
+  // 503, not 421 Misdirected Request: the Fetch standard has clients (Node, Deno, browsers) resend a request
+  // answered 421 by themselves, so a produce whose outcome is unknown (leadership moved while it waited
+  // for the ISR) would be written again without the caller knowing it retried.
+  NOT_LEADER_OR_FOLLOWER: { code: 6, retriable: true, http: 503 },
   REQUEST_TIMED_OUT: { code: 7, retriable: true, http: 504 },
   MESSAGE_TOO_LARGE: { code: 10, retriable: false, http: 413 },
   OFFSET_METADATA_TOO_LARGE: { code: 12, retriable: false, http: 400 },
   NETWORK_EXCEPTION: { code: 13, retriable: true, http: 503 },
   COORDINATOR_LOAD_IN_PROGRESS: { code: 14, retriable: true, http: 503 },
   COORDINATOR_NOT_AVAILABLE: { code: 15, retriable: true, http: 503 },
-  NOT_COORDINATOR: { code: 16, retriable: true, http: 421 },
+  NOT_COORDINATOR: { code: 16, retriable: true, http: 503 },
   INVALID_TOPIC_EXCEPTION: { code: 17, retriable: false, http: 400 },
   RECORD_LIST_TOO_LARGE: { code: 18, retriable: false, http: 413 },
   NOT_ENOUGH_REPLICAS: { code: 19, retriable: true, http: 503 },

@@ -2,7 +2,7 @@
  * @module
  * Leader following (src/client/router.ts) against an in-process stand-in for a cluster: three brokers,
  * each a real app (createApp over one shared in-process engine) behind a guard that answers as a cluster
- * member would: 421 NOT_LEADER_OR_FOLLOWER for a partition it does not lead, 503 LEADER_NOT_AVAILABLE
+ * member would: 503 NOT_LEADER_OR_FOLLOWER for a partition it does not lead, 503 LEADER_NOT_AVAILABLE
  * while none is elected, descriptions with leader/replicas/isr, and `GET /v1/cluster` listing the three.
  * A broker marked down does not answer at all (fetch rejects). No real cluster runs here (that is the
  * cluster suite's); what is checked is where each request goes, and that records arrive.
@@ -203,13 +203,13 @@ describe('leader following', () => {
     ]);
     expect(produces(cluster, 't', 0)).toEqual([[1, 200]]);
     expect(produces(cluster, 't', 1)).toEqual([[2, 200]]);
-    // One description (the producer's own) and one broker list: no 421 on the way.
+    // One description (the producer's own) and one broker list: no 503 on the way.
     expect(cluster.requests.filter((r) => r.path === '/v1/topics/t')).toHaveLength(1);
     expect(cluster.requests.filter((r) => r.path === '/v1/cluster')).toHaveLength(1);
     expect(cluster.requests.every((r) => r.status < 400)).toBe(true);
   });
 
-  it('follows a leader that moved: the 421 sends the batch on to the new leader at once', async () => {
+  it('follows a leader that moved: the 503 sends the batch on to the new leader at once', async () => {
     // A backoff this long would time the test out: the move must not wait for one.
     const p = producer({ retryBackoffMs: 60_000 });
     await p.send('t', { value: 'before', partition: 0 });
@@ -223,7 +223,7 @@ describe('leader following', () => {
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(produces(cluster, 't', 0)).toEqual([
       [1, 200],
-      [1, 421],
+      [1, 503],
       [3, 200],
     ]);
     // Later batches go straight to the new leader.
@@ -258,10 +258,10 @@ describe('leader following', () => {
       [3, 'r3'],
     ]);
     expect(cluster.count(3, '/partitions/1/records', 'GET')).toBeGreaterThan(0);
-    // Node 2 answered 421 once it no longer led, and the fetch went on to node 3 without a backoff.
+    // Node 2 answered NOT_LEADER_OR_FOLLOWER once it no longer led, and the fetch went on to node 3 without a backoff.
     expect(
       cluster.requests.some(
-        (r) => r.node === 2 && r.path.includes('/partitions/1/records') && r.status === 421,
+        (r) => r.node === 2 && r.path.includes('/partitions/1/records') && r.status === 503,
       ),
     ).toBe(true);
   });

@@ -50,7 +50,7 @@ describe('error handler', () => {
       [new BrokerError('THROTTLING_QUOTA_EXCEEDED', 'slow down'), 429, true],
       [new BrokerError('LEADER_NOT_AVAILABLE', 'busy'), 503, true],
       [new BrokerError('REQUEST_TIMED_OUT', 'late'), 504, false],
-      [new BrokerError('NOT_LEADER_OR_FOLLOWER', 'shutting down'), 421, false],
+      [new BrokerError('NOT_LEADER_OR_FOLLOWER', 'shutting down'), 503, false],
     ];
     for (const [err, status, retryAfter] of cases) {
       const app = createApp(failing(h.engine, 'listTopics', err), { config: h.config });

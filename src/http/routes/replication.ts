@@ -1,40 +1,63 @@
 /**
  * @module
- * `POST /v1/internal/replica-fetch`: how followers fetch from their leader (src/cluster/replica-protocol.ts),
- * msgpack in and out. Only a broker in a cluster serves it (main.ts passes the handler); elsewhere 404.
+ * The brokers' internal routes, msgpack in and out, served only by a broker in a cluster (main.ts passes
+ * the handlers; elsewhere 404):
+ * - `POST /v1/internal/replica-fetch`: followers fetch from their leader (src/cluster/replica-protocol.ts).
+ * - `POST /v1/internal/group-call`: a group call `{method, request}` forwarded to the group coordinator
+ *   (src/cluster/cluster-groups.ts); answers `{ok: result}` or `{error: {code, message}}`, always 200, so a
+ *   BrokerError crosses brokers with its Kafka name.
  * Internal: not part of the public API (docs/http-api.md), and like the rest of the API not authenticated.
  */
 import { Hono } from 'hono';
 import { pack, unpack } from 'msgpackr';
 import { BrokerError } from '../../shared/errors.ts';
 
-/** A follower's request is a list of partitions and offsets: small. */
+/** Internal requests are lists of partitions and offsets, or one group call: small. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
 
-export type ReplicaFetchHandler = (request: unknown) => Promise<unknown>;
+export type InternalHandler = (request: unknown) => Promise<unknown>;
 
-export function replicationRoutes(handler: ReplicaFetchHandler | undefined): Hono {
+export interface InternalHandlers {
+  replicaFetch?: InternalHandler | undefined;
+  groupCall?: InternalHandler | undefined;
+}
+
+function readMsgpack(body: ArrayBuffer): unknown {
+  if (body.byteLength > MAX_REQUEST_BYTES) {
+    throw new BrokerError('INVALID_REQUEST', `an internal request is at most ${MAX_REQUEST_BYTES} bytes`);
+  }
+  try {
+    return unpack(new Uint8Array(body));
+  } catch (err) {
+    throw new BrokerError('INVALID_REQUEST', `not a msgpack request: ${(err as Error).message}`);
+  }
+}
+
+function msgpack(value: unknown): ArrayBuffer {
+  const bytes = pack(value);
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length) as ArrayBuffer;
+}
+
+export function replicationRoutes(handlers: InternalHandlers): Hono {
   const app = new Hono();
-  if (!handler) return app;
-  app.post('/v1/internal/replica-fetch', async (c) => {
-    const body = new Uint8Array(await c.req.arrayBuffer());
-    if (body.length > MAX_REQUEST_BYTES) {
-      throw new BrokerError(
-        'INVALID_REQUEST',
-        `a replica fetch request is at most ${MAX_REQUEST_BYTES} bytes`,
-      );
-    }
-    let request: unknown;
-    try {
-      request = unpack(body);
-    } catch (err) {
-      throw new BrokerError(
-        'INVALID_REQUEST',
-        `not a msgpack replica fetch request: ${(err as Error).message}`,
-      );
-    }
-    const answer = pack(await handler(request));
-    return c.body(new Uint8Array(answer), 200, { 'content-type': 'application/msgpack' });
-  });
+  const { replicaFetch, groupCall } = handlers;
+  if (replicaFetch) {
+    app.post('/v1/internal/replica-fetch', async (c) => {
+      const answer = await replicaFetch(readMsgpack(await c.req.arrayBuffer()));
+      return c.body(msgpack(answer), 200, { 'content-type': 'application/msgpack' });
+    });
+  }
+  if (groupCall) {
+    app.post('/v1/internal/group-call', async (c) => {
+      let answer: unknown;
+      try {
+        answer = { ok: await groupCall(readMsgpack(await c.req.arrayBuffer())) };
+      } catch (err) {
+        if (!(err instanceof BrokerError)) throw err;
+        answer = { error: { code: err.code, message: err.message } };
+      }
+      return c.body(msgpack(answer), 200, { 'content-type': 'application/msgpack' });
+    });
+  }
   return app;
 }
