@@ -15,6 +15,7 @@ import { type Command, commandHelp, GLOBAL_OPTIONS } from './command.ts';
 import { consume } from './consume.ts';
 import { groupsDelete, groupsDescribe, groupsList, groupsResetOffsets } from './groups.ts';
 import { type CliIo, UsageError, write } from './io.ts';
+import { partitionsReassign } from './partitions.ts';
 import { produce } from './produce.ts';
 import { offsets, topicsAlter, topicsCreate, topicsDelete, topicsDescribe, topicsList } from './topics.ts';
 
@@ -35,11 +36,12 @@ const COMMANDS: Command[] = [
   groupsDescribe,
   groupsResetOffsets,
   groupsDelete,
+  partitionsReassign,
   clusterStatus,
 ];
 
 /** Commands that take an action word: `freshet topics create`, `freshet cluster status`, ... */
-const FAMILIES = ['topics', 'groups', 'cluster'] as const;
+const FAMILIES = ['topics', 'groups', 'partitions', 'cluster'] as const;
 
 function isFamily(word: string | undefined): word is (typeof FAMILIES)[number] {
   return (FAMILIES as readonly string[]).includes(word ?? '');

@@ -23,6 +23,7 @@ import type {
   OffsetCommit,
   OffsetResetTarget,
   OffsetSpec,
+  PartitionState,
   ResolvedOffset,
   TopicConfig,
   TopicConfigChanges,
@@ -89,6 +90,17 @@ export class Admin {
    */
   async alterTopicConfig(name: string, config: TopicConfigChanges): Promise<TopicDescription> {
     return this.learnt(await this.http.request('PATCH', `${topicPath(name)}/config`, { body: { config } }));
+  }
+
+  /**
+   * Moves a partition's replicas to `replicas` (a cluster only): the new replicas copy the log first, then
+   * the old ones are dropped and leadership moves into the new set. Resolves once the move is recorded,
+   * with the partition as it stands (`targetReplicas` while it is in progress).
+   */
+  async reassignPartition(topic: string, partition: number, replicas: number[]): Promise<PartitionState> {
+    return this.http.request('POST', `${topicPath(topic)}/partitions/${partition}/reassign`, {
+      body: { replicas },
+    });
   }
 
   /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */

@@ -65,6 +65,8 @@ export interface PartitionState {
   leaderEpoch?: number;
   replicas?: number[];
   isr?: number[];
+  /** While a reassignment is in progress: the replicas the partition is moving to. */
+  targetReplicas?: number[];
 }
 
 export interface TopicDescription {

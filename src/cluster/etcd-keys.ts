@@ -168,6 +168,12 @@ export interface PartitionMeta {
   leaderRegistration: number;
   /** In-sync replicas (the leader among them while it leads). */
   isr: number[];
+  /**
+   * A reassignment in progress (`freshet partitions reassign`): the replicas the partition is moving to.
+   * The controller first adds the new ones to `replicas` (they copy the log as followers), and once every
+   * one of them is in the ISR, sets `replicas` to these, drops the others, and moves leadership into them.
+   */
+  targetReplicas?: number[];
 }
 
 function isNodeList(value: unknown): value is number[] {
@@ -205,7 +211,9 @@ export function parsePartitionMeta(text: string): PartitionMeta | null {
     return null;
   }
   if (!isObject(value)) return null;
-  const { replicas, leader, leaderEpoch, leaderRegistration, isr } = value;
+  const { replicas, leader, leaderEpoch, leaderRegistration, isr, targetReplicas } = value;
+  if (targetReplicas !== undefined && (!isNodeList(targetReplicas) || targetReplicas.length === 0))
+    return null;
   if (!isNodeList(replicas) || replicas.length === 0 || !isNodeList(isr)) return null;
   if (!Number.isSafeInteger(leader) || (leader as number) < -1) return null;
   if (!Number.isSafeInteger(leaderEpoch) || (leaderEpoch as number) < 0) return null;
@@ -216,5 +224,6 @@ export function parsePartitionMeta(text: string): PartitionMeta | null {
     leaderEpoch: leaderEpoch as number,
     leaderRegistration: leaderRegistration as number,
     isr,
+    ...(targetReplicas === undefined ? {} : { targetReplicas: targetReplicas as number[] }),
   };
 }

@@ -163,11 +163,38 @@ export class PartitionController {
     }
     const isr = m.isr.filter((b) => b === m.leader || live(b));
     if (isr.length !== m.isr.length) return { ...m, isr };
+    if (m.targetReplicas) return this.reassign(m, registration);
     const first = m.replicas[0]!;
     if (preferred && first !== m.leader && live(first) && m.isr.includes(first)) {
       return { ...m, leader: first, leaderEpoch: m.leaderEpoch + 1, leaderRegistration: registration(first) };
     }
     return null;
+  }
+
+  /**
+   * A reassignment's next step: add the target replicas (they start copying the log as followers); once
+   * all of them are in sync, make them the replicas, drop the others from the ISR, and move leadership to
+   * a target replica if the leader is not one (epoch + 1).
+   */
+  private reassign(m: PartitionMeta, registration: (b: number) => number): PartitionMeta | null {
+    const target = m.targetReplicas!;
+    if (!target.every((b) => m.replicas.includes(b))) {
+      return { ...m, replicas: [...target, ...m.replicas.filter((b) => !target.includes(b))] };
+    }
+    if (!target.every((b) => m.isr.includes(b))) return null; // still copying
+    const { targetReplicas: _done, ...rest } = m;
+    const isr = m.isr.filter((b) => target.includes(b));
+    if (target.includes(m.leader)) return { ...rest, replicas: [...target], isr };
+    const leader = target.find((b) => isr.includes(b) && this.options.metadata.isLive(b));
+    if (leader === undefined) return null;
+    return {
+      ...rest,
+      replicas: [...target],
+      isr,
+      leader,
+      leaderEpoch: m.leaderEpoch + 1,
+      leaderRegistration: registration(leader),
+    };
   }
 
   private unclean(topic: string): boolean {

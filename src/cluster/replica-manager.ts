@@ -182,6 +182,13 @@ export class ReplicaManager {
       if (current?.role === 'leader' && current.epoch === m.leaderEpoch) {
         current.meta = m;
         current.mod = entry.mod;
+        // Replicas added or removed by a reassignment: new followers start unknown (not in the ISR yet).
+        for (const b of m.replicas) {
+          if (b !== nodeId && !current.followers.has(b)) {
+            current.followers.set(b, { leo: -1, caughtUpAt: 0, lastFetchAt: 0, leoAtLastFetch: 0 });
+          }
+        }
+        for (const b of current.followers.keys()) if (!m.replicas.includes(b)) current.followers.delete(b);
         if (!current.isrWriting) current.isr = m.isr.includes(nodeId) ? [...m.isr] : [...m.isr, nodeId];
         this.advanceHw(current);
         return;
@@ -534,6 +541,7 @@ export class ReplicaManager {
     f.lastFetchAt = now;
     f.leoAtLastFetch = r.leo;
     if (!r.isr.includes(id) && offset >= r.hw && offset >= r.epochStart) {
+      f.caughtUpAt = now; // it holds everything committed: the lag clock starts now
       void this.writeIsr(r, [...r.isr, id], 'caught up');
     }
     this.advanceHw(r);

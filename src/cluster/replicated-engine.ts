@@ -49,6 +49,7 @@ import type {
   GroupPartitionLag,
   OffsetResult,
   OffsetSpec,
+  PartitionState,
   ProduceRequest,
   ProduceResult,
   RawFetchResult,
@@ -374,6 +375,7 @@ export class ReplicatedEngine implements Engine {
       p.leaderEpoch = entry.meta.leaderEpoch;
       p.replicas = [...entry.meta.replicas];
       p.isr = [...entry.meta.isr];
+      if (entry.meta.targetReplicas) p.targetReplicas = [...entry.meta.targetReplicas];
       const r = j.replicas.replicas.get(`${name}\u0000${p.partition}`);
       p.highWatermark = r ? r.hw : 0;
     }
@@ -444,6 +446,54 @@ export class ReplicatedEngine implements Engine {
       `growing topic '${name}'`,
     );
     return this.describeTopic(name);
+  }
+
+  async reassignPartition(topic: string, partition: number, replicas: number[]): Promise<PartitionState> {
+    const j = this.cluster;
+    const entry = j.metadata.partition(topic, partition);
+    if (!entry) {
+      throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' has no partition ${partition}`);
+    }
+    if (
+      !Array.isArray(replicas) ||
+      replicas.length === 0 ||
+      new Set(replicas).size !== replicas.length ||
+      !replicas.every((b) => Number.isSafeInteger(b) && b >= 0)
+    ) {
+      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'replicas must be distinct node ids, at least one');
+    }
+    const missing = replicas.filter((b) => !j.metadata.isLive(b));
+    if (missing.length > 0) {
+      throw new BrokerError(
+        'INVALID_REPLICA_ASSIGNMENT',
+        `broker(s) ${missing.join(', ')} are not registered in the cluster; live: ${[...j.metadata.brokers.keys()].join(', ')}`,
+      );
+    }
+    const key = j.keys.partition(topic, partition);
+    const same =
+      replicas.length === entry.meta.replicas.length &&
+      replicas.every((b, i) => entry.meta.replicas[i] === b);
+    const next = { ...entry.meta };
+    if (same) delete next.targetReplicas;
+    else next.targetReplicas = [...replicas];
+    const answer = await this.etcd(() =>
+      j.client
+        .if(key, 'Mod', '==', Number(entry.mod))
+        .then(j.client.put(key).value(JSON.stringify(next)))
+        .commit(),
+    );
+    if (!answer.succeeded) {
+      throw new BrokerError(
+        'REQUEST_TIMED_OUT',
+        `partition ${partition} of '${topic}' changed meanwhile; try again`,
+      );
+    }
+    await this.until(
+      () => Number(j.metadata.partition(topic, partition)?.mod ?? 0) >= Number(answer.header.revision),
+      'the reassignment',
+    );
+    const description = await this.describeTopic(topic);
+    return description.partitions.find((p) => p.partition === partition)!;
   }
 
   private async swapTopic(name: string, mod: string, meta: TopicMeta): Promise<void> {
@@ -623,6 +673,7 @@ export class ReplicatedEngine implements Engine {
         leaderEpoch: e.meta.leaderEpoch,
         replicas: [...e.meta.replicas],
         isr: [...e.meta.isr],
+        ...(e.meta.targetReplicas ? { targetReplicas: [...e.meta.targetReplicas] } : {}),
       }))
       .sort((a, b) => (a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1));
   }

@@ -204,6 +204,13 @@ export class BrokerEngine implements Engine {
     return null;
   }
 
+  async reassignPartition(): Promise<never> {
+    throw new BrokerError(
+      'INVALID_REQUEST',
+      'this is a single broker (no --etcd): it holds the only replica of every partition, nothing to reassign',
+    );
+  }
+
   /**
    * Makes the local topic metadata match a topic of the cluster (the cluster layer's mirror of etcd):
    * created with the cluster's topic id, grown, reconfigured, or created again when the id differs (the

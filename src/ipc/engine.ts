@@ -37,6 +37,8 @@ export interface PartitionState {
   leaderEpoch?: number;
   replicas?: number[];
   isr?: number[];
+  /** While a reassignment is in progress: the replicas the partition is moving to. */
+  targetReplicas?: number[];
 }
 
 /** A broker of the cluster, as Kafka's Metadata lists brokers. */
@@ -206,6 +208,12 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription>;
   /** Grows the topic to `count` partitions in total (never shrinks: INVALID_PARTITIONS). */
   createPartitions(name: string, count: number): Promise<TopicDescription>;
+  /**
+   * Moves a partition's replicas to `replicas` (a cluster: the new replicas copy the log, then the old ones
+   * are dropped and leadership moves into the new set); resolves once the move is recorded, with the
+   * partition as it stands. A single broker answers INVALID_REQUEST.
+   */
+  reassignPartition(topic: string, partition: number, replicas: number[]): Promise<PartitionState>;
   /**
    * Partition count of a topic, creating it with the default count when it does not exist and
    * auto.create.topics.enable is on (else UNKNOWN_TOPIC_OR_PARTITION).

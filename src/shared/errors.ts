@@ -42,6 +42,7 @@ export const ERRORS = {
   TOPIC_ALREADY_EXISTS: { code: 36, retriable: false, http: 409 },
   INVALID_PARTITIONS: { code: 37, retriable: false, http: 400 },
   INVALID_REPLICATION_FACTOR: { code: 38, retriable: false, http: 400 },
+  INVALID_REPLICA_ASSIGNMENT: { code: 39, retriable: false, http: 400 },
   INVALID_REQUEST: { code: 42, retriable: false, http: 400 },
   UNSUPPORTED_FOR_MESSAGE_FORMAT: { code: 43, retriable: false, http: 400 },
   POLICY_VIOLATION: { code: 44, retriable: false, http: 400 },

@@ -12,7 +12,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type BrokerHandle, startBroker } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
-import { clusterOf, LEASE_TTL_SECONDS, waitFor } from './support.ts';
+import { clusterOf, freshet, LEASE_TTL_SECONDS, waitFor } from './support.ts';
 
 const CLUSTER = 'repl';
 const LAG_MS = 1_500;
@@ -391,5 +391,56 @@ describe('replication', () => {
     );
     await consumer.disconnect();
     expect([...seen].sort()).toEqual([...sent].sort());
+  }, 90_000);
+
+  it('reassigns a partition with freshet partitions reassign: the new replica copies the log before the switch', async () => {
+    const topic = 'reassign-me';
+    const res = await fetch(`${anyLive().url}/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name: topic, partitions: 1, replicationFactor: 2 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const before = await waitInSync(topic, 0, 2);
+    const leader = brokers.get(before.leader)!;
+    for (let i = 0; i < 100; i++) expect((await produceTo(leader, topic, 0, `r${i}`)).ok).toBe(true);
+    // Move to the broker that holds no replica and the follower, away from the leader.
+    const newcomer = [1, 2, 3].find((b) => !before.replicas.includes(b))!;
+    const follower = before.replicas.find((b) => b !== before.leader)!;
+    const target = [follower, newcomer];
+    const run = await freshet(
+      anyLive(),
+      'partitions',
+      'reassign',
+      topic,
+      '0',
+      '--replicas',
+      target.join(','),
+      '--wait',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    expect(run.stdout).toContain(`replicas ${target.join(',')}`);
+    const after = await waitInSync(topic, 0, 2);
+    expect(after.replicas).toEqual(target);
+    expect(target).toContain(after.leader);
+    expect(after.leaderEpoch).toBeGreaterThan(before.leaderEpoch);
+    const { value: ends } = await waitFor('the newcomer holding the whole log', 15_000, async () => {
+      const e = await replicaEnds(topic, 0);
+      return e.get(newcomer) === 100 ? e : undefined;
+    });
+    expect(ends.get(follower)).toBe(100);
+    expect(await produceTo(brokers.get(after.leader)!, topic, 0, 'after-move')).toMatchObject({
+      ok: true,
+      offset: 100,
+    });
+    const log = await readAll(topic, 0);
+    expect(log.map((r) => r.value)).toEqual([
+      ...Array.from({ length: 100 }, (_, i) => `r${i}`),
+      'after-move',
+    ]);
+    // Unknown brokers are refused with the Kafka error name.
+    const bad = await freshet(anyLive(), 'partitions', 'reassign', topic, '0', '--replicas', '1,99');
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain('INVALID_REPLICA_ASSIGNMENT');
   }, 90_000);
 });

@@ -7,7 +7,7 @@
 import { Hono } from 'hono';
 import type { TopicConfigChanges, TopicConfigEntries } from '../../ipc/engine.ts';
 import { BrokerError } from '../../shared/errors.ts';
-import { checkTopicName } from '../params.ts';
+import { checkTopicName, parsePartition } from '../params.ts';
 import { readStructuredBody } from '../read-body.ts';
 import { send } from '../respond.ts';
 import type { RouteDeps } from '../route-deps.ts';
@@ -109,6 +109,18 @@ export function topicRoutes(deps: RouteDeps): Hono {
     const { body } = await readStructuredBody(c.req.raw, config.maxRequestBytes);
     const request = bodyObject(body, '{count}');
     return send(c, 200, await engine.createPartitions(topic, parseCount(request.count, 'count')));
+  });
+
+  app.post('/v1/topics/:topic/partitions/:partition/reassign', async (c) => {
+    const topic = checkTopicName(c.req.param('topic'));
+    const partition = parsePartition(c.req.param('partition'));
+    const { body } = await readStructuredBody(c.req.raw, config.maxRequestBytes);
+    const request = bodyObject(body, '{replicas: [nodeId, ...]}');
+    const { replicas } = request;
+    if (!Array.isArray(replicas) || !replicas.every((b) => Number.isSafeInteger(b) && (b as number) >= 0)) {
+      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'replicas must be a list of node ids');
+    }
+    return send(c, 202, await engine.reassignPartition(topic, partition, replicas as number[]));
   });
 
   return app;
