@@ -6,13 +6,14 @@
  * that leader any more; a leader that does not answer is retried with backoff (the controller moves
  * leadership when its registration goes, and the loop for the new leader takes over).
  */
-import { pack, unpack } from 'msgpackr';
+import { pack } from 'msgpackr';
 import { BrokerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ClusterMetadata } from './cluster-metadata.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { LocalLogs, Replica, ReplicaManager } from './replica-manager.ts';
 import {
+  decodeFetchResponse,
   REPLICA_FETCH_PATH,
   type ReplicaFetchPartition,
   type ReplicaFetchRequest,
@@ -172,7 +173,7 @@ export class ReplicaFetchers {
         `leader answered HTTP ${response.status}: ${new TextDecoder().decode(bytes.subarray(0, 300))}`,
       );
     }
-    return unpack(bytes) as ReplicaFetchResponse;
+    return decodeFetchResponse(bytes);
   }
 }
 

@@ -34,6 +34,7 @@ import {
   type ReplicaFetchRequest,
   type ReplicaFetchResponse,
 } from './replica-protocol.ts';
+import { ReplicaTail, TailBudget } from './replica-tail.ts';
 
 /** What the replica manager needs of the local engine: one replica's log, no leadership checks. */
 export type LocalLogs = Pick<
@@ -86,6 +87,8 @@ export interface Replica {
   readonly acks: AckWaiter[];
   readonly hwWaiters: Set<() => void>;
   readonly leoWaiters: Set<() => void>;
+  /** The leader's copy of its latest appends, for followers (replica-tail.ts). */
+  readonly tail: ReplicaTail | null;
   isrWriting: boolean;
   // Follower only.
   validated: boolean;
@@ -110,6 +113,7 @@ export interface ReplicaManagerOptions {
 export class ReplicaManager {
   private readonly options: ReplicaManagerOptions;
   readonly replicas = new Map<string, Replica>();
+  private readonly tailBudget = new TailBudget();
   private chain: Promise<void> = Promise.resolve();
   private isrTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
@@ -238,6 +242,7 @@ export class ReplicaManager {
       acks: [],
       hwWaiters: new Set(),
       leoWaiters: new Set(),
+      tail: new ReplicaTail(this.tailBudget),
       isrWriting: false,
       validated: true,
       current: true,
@@ -281,6 +286,7 @@ export class ReplicaManager {
       acks: [],
       hwWaiters: new Set(),
       leoWaiters: new Set(),
+      tail: null,
       isrWriting: false,
       validated: false,
       current: true,
@@ -293,6 +299,7 @@ export class ReplicaManager {
   /** Ends a replica state: acks=all waiters fail (their records may or may not survive), waits wake. */
   private retire(r: Replica, reason: string): void {
     r.current = false;
+    r.tail?.clear();
     for (const w of r.acks.splice(0)) {
       clearTimeout(w.timer);
       w.reject(new BrokerError('NOT_LEADER_OR_FOLLOWER', `${reason}; the write's outcome is unknown`));
@@ -329,9 +336,13 @@ export class ReplicaManager {
     );
   }
 
-  /** After a local append as leader: the new log end, and the HW if the leader is alone in sync. */
-  appended(r: Replica, logEndOffset: number): void {
+  /**
+   * After a local append as leader of `batches` (as sent; the log gave them `baseOffset` and this epoch):
+   * the new log end, the tail copy for followers, and the HW if the leader is alone in sync.
+   */
+  appended(r: Replica, batches: Uint8Array, baseOffset: number, logEndOffset: number): void {
     if (!r.current) return;
+    r.tail?.appended(batches, baseOffset, r.epoch);
     if (logEndOffset > r.leo) r.leo = logEndOffset;
     this.advanceHw(r);
     for (const wake of r.leoWaiters) wake();
@@ -505,12 +516,25 @@ export class ReplicaManager {
     }
     this.followerFetched(r, replicaId, follower, fetchOffset);
     if (fetchOffset >= r.leo) return { partition: { ...base, ...offsets, highWatermark: r.hw }, waitOn: r };
+    const maxBytes = Math.max(1, Math.min(REPLICA_FETCH_PARTITION_BYTES, budget));
+    const cached = r.tail?.read(fetchOffset, maxBytes);
+    if (cached) {
+      return {
+        partition: {
+          ...base,
+          highWatermark: r.hw,
+          logStartOffset: r.logStart,
+          logEndOffset: r.leo,
+          records: cached,
+        },
+      };
+    }
     try {
       const read = await this.options.logs.fetchRaw({
         topic,
         partition,
         offset: fetchOffset,
-        maxBytes: Math.max(1, Math.min(REPLICA_FETCH_PARTITION_BYTES, budget)),
+        maxBytes,
         maxWaitMs: 0,
         minBytes: 0,
       });

@@ -8,7 +8,12 @@
  * does not (see replica-manager.ts). The leader long-polls up to `maxWaitMs` while no partition has data.
  *
  * `fetchOffset` is also how the leader learns what the follower has: everything below it.
+ *
+ * The answer is framed so the record bytes are never re-encoded: a 4-byte big-endian length, a msgpack
+ * header (`partitions` with `recordsLength` in place of `records`), then every partition's records back to
+ * back in header order (`encodeFetchResponse` / `decodeFetchResponse`).
  */
+import { pack, unpack } from 'msgpackr';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
 
 export const REPLICA_FETCH_PATH = '/v1/internal/replica-fetch';
@@ -91,4 +96,43 @@ export function parseReplicaFetchRequest(value: unknown): ReplicaFetchRequest {
     };
   });
   return { replicaId: replicaId as number, maxWaitMs: maxWaitMs as number, partitions: targets };
+}
+
+/** The leader's answer as bytes: length-prefixed msgpack header, then the records, uncopied into msgpack. */
+export function encodeFetchResponse(response: ReplicaFetchResponse): Uint8Array {
+  const parts: Uint8Array[] = [];
+  const partitions = response.partitions.map(({ records, ...rest }) => {
+    if (records && records.length > 0) parts.push(records);
+    return { ...rest, recordsLength: records?.length ?? 0 };
+  });
+  const header = pack({ partitions });
+  const total = 4 + header.length + parts.reduce((sum, p) => sum + p.length, 0);
+  const out = new Uint8Array(total);
+  new DataView(out.buffer).setUint32(0, header.length);
+  out.set(header, 4);
+  let pos = 4 + header.length;
+  for (const p of parts) {
+    out.set(p, pos);
+    pos += p.length;
+  }
+  return out;
+}
+
+/** The follower's side of `encodeFetchResponse`: the records are views into `bytes`. */
+export function decodeFetchResponse(bytes: Uint8Array): ReplicaFetchResponse {
+  if (bytes.length < 4) throw new Error('replica fetch answer too short');
+  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 4).getUint32(0);
+  if (4 + headerLength > bytes.length) throw new Error('replica fetch answer cut short');
+  const header = unpack(bytes.subarray(4, 4 + headerLength)) as {
+    partitions: Array<Omit<ReplicaFetchPartition, 'records'> & { recordsLength: number }>;
+  };
+  let pos = 4 + headerLength;
+  const partitions = header.partitions.map(({ recordsLength, ...rest }) => {
+    if (recordsLength <= 0) return rest;
+    if (pos + recordsLength > bytes.length) throw new Error('replica fetch answer cut short');
+    const records = bytes.subarray(pos, pos + recordsLength);
+    pos += recordsLength;
+    return { ...rest, records };
+  });
+  return { partitions };
 }

@@ -76,7 +76,7 @@ import type { BrokerRegistration, ClusterKeys, TopicMeta } from './etcd-keys.ts'
 import { PartitionController } from './partition-controller.ts';
 import { ReplicaFetchers } from './replica-fetcher.ts';
 import { type Replica, ReplicaManager } from './replica-manager.ts';
-import { parseReplicaFetchRequest, type ReplicaFetchResponse } from './replica-protocol.ts';
+import { encodeFetchResponse, parseReplicaFetchRequest } from './replica-protocol.ts';
 
 /** How long a topic change may take to be applied here before the call answers REQUEST_TIMED_OUT. */
 const APPLY_TIMEOUT_MS = 15_000;
@@ -561,7 +561,7 @@ export class ReplicatedEngine implements Engine {
     const result = await this.local.appendLocal(request.topic, request.partition, request.batches, {
       leaderEpoch: r.epoch,
     });
-    replicas.appended(r, result.lastOffset + 1);
+    replicas.appended(r, request.batches, result.baseOffset, result.lastOffset + 1);
     if (request.acks === -1) {
       await replicas.waitCommitted(r, result.lastOffset + 1, minInsync, this.config.replicaAckTimeoutMs);
     }
@@ -628,8 +628,8 @@ export class ReplicatedEngine implements Engine {
   }
 
   /** A follower's fetch, served by this broker as the partitions' leader (the internal HTTP route). */
-  serveReplicaFetch(request: unknown): Promise<ReplicaFetchResponse> {
-    return this.cluster.replicas.serveFetch(parseReplicaFetchRequest(request));
+  async serveReplicaFetch(request: unknown): Promise<Uint8Array> {
+    return encodeFetchResponse(await this.cluster.replicas.serveFetch(parseReplicaFetchRequest(request)));
   }
 
   /** This broker's replicas: role, offsets and (as leader) what it knows of each follower. */

@@ -2,7 +2,8 @@
  * @module
  * The brokers' internal routes, msgpack in and out, served only by a broker in a cluster (main.ts passes
  * the handlers; elsewhere 404):
- * - `POST /v1/internal/replica-fetch`: followers fetch from their leader (src/cluster/replica-protocol.ts).
+ * - `POST /v1/internal/replica-fetch`: followers fetch from their leader (src/cluster/replica-protocol.ts);
+ *   its answer is framed by the replication layer (msgpack header, then raw record bytes).
  * - `POST /v1/internal/group-call`: a group call `{method, request}` forwarded to the group coordinator
  *   (src/cluster/cluster-groups.ts); answers `{ok: result}` or `{error: {code, message}}`, always 200, so a
  *   BrokerError crosses brokers with its Kafka name.
@@ -44,7 +45,14 @@ export function replicationRoutes(handlers: InternalHandlers): Hono {
   if (replicaFetch) {
     app.post('/v1/internal/replica-fetch', async (c) => {
       const answer = await replicaFetch(readMsgpack(await c.req.arrayBuffer()));
-      return c.body(msgpack(answer), 200, { 'content-type': 'application/msgpack' });
+      // Already framed by the replication layer (replica-protocol.ts): sent as it is.
+      const body = (
+        answer instanceof Uint8Array ? answer : new Uint8Array(msgpack(answer))
+      ) as Uint8Array<ArrayBuffer>;
+      const whole = body.byteOffset === 0 && body.byteLength === body.buffer.byteLength;
+      return c.body(whole ? body.buffer : body.slice().buffer, 200, {
+        'content-type': 'application/octet-stream',
+      });
     });
   }
   if (groupCall) {
