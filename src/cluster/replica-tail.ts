@@ -70,7 +70,10 @@ export class ReplicaTail {
     let next = baseOffset;
     while (pos < copy.length) {
       const size = batchSizeAt(copy, pos);
-      if (size <= 0 || pos + size > copy.length) return this.clear(); // not what the log stored: keep nothing
+      if (size <= 0 || pos + size > copy.length) {
+        this.clear(); // not what the log stored: keep nothing
+        return;
+      }
       const header = readBatchHeader(copy, pos);
       setBaseOffset(copy, pos, next);
       setPartitionLeaderEpoch(copy, pos, epoch);
