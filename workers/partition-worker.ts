@@ -47,6 +47,8 @@ serveRpc(parentPort!, {
     }
   },
   truncate: (topic: string, partition: number, offset: number) => manager.truncate(topic, partition, offset),
+  truncateFullyAndStartAt: (topic: string, partition: number, offset: number) =>
+    manager.truncateFullyAndStartAt(topic, partition, offset),
   epochEnd: (topic: string, partition: number, epoch: number) => manager.epochEnd(topic, partition, epoch),
   lastEpoch: (topic: string, partition: number) => manager.lastEpoch(topic, partition),
   fetchRaw: (request: FetchRequest) => manager.fetchRaw(request),

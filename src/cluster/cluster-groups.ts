@@ -251,6 +251,12 @@ export class ClusterGroups {
     return this.options.forward(leader, method, request);
   }
 
+  /** The groups this broker coordinates (for metrics); none when it is not the coordinator. */
+  stats(): ReturnType<GroupCoordinator['stats']> | [] {
+    const active = this.active;
+    return active?.loaded ? active.coordinator.stats() : [];
+  }
+
   async close(): Promise<void> {
     const current = this.active;
     this.active = null;

@@ -114,6 +114,21 @@ export class ReplicaFetchers {
   private async handle(r: Replica, p: ReplicaFetchPartition): Promise<boolean> {
     const { logs, logger } = this.options;
     if (p.error !== undefined) {
+      if (p.error === 'OFFSET_OUT_OF_RANGE' && p.logStartOffset > r.leo) {
+        // The leader no longer holds what comes next here (retention, DeleteRecords while this replica was
+        // away): begin again where the leader's log begins, as Kafka's followers do.
+        const after = await logs.startOverLocal(r.topic, r.partition, p.logStartOffset);
+        logger.warn('log started again at the leader log start', {
+          topic: r.topic,
+          partition: r.partition,
+          from: r.leo,
+          at: after.logStartOffset,
+        });
+        r.leo = r.logStart = after.logEndOffset;
+        r.hw = Math.min(r.hw, r.leo);
+        r.validated = true; // an empty log is a prefix of any log
+        return false;
+      }
       if (p.error === 'OFFSET_OUT_OF_RANGE' && p.logEndOffset >= 0 && r.leo > p.logEndOffset) {
         // Past the leader's end: only a log the leader never had can be; check it from the epochs again.
         r.validated = false;

@@ -41,6 +41,7 @@ export type LocalLogs = Pick<
   BrokerEngine,
   | 'appendLocal'
   | 'truncateLocal'
+  | 'startOverLocal'
   | 'epochEndLocal'
   | 'lastEpochLocal'
   | 'localOffsets'
@@ -509,6 +510,16 @@ export class ReplicaManager {
         return { partition: { ...base, ...offsets, diverging: end } };
       }
     }
+    if (fetchOffset < r.logStart) {
+      return {
+        partition: {
+          ...base,
+          ...offsets,
+          error: 'OFFSET_OUT_OF_RANGE',
+          message: `offset ${fetchOffset} is below the leader's log start ${r.logStart}`,
+        },
+      };
+    }
     if (fetchOffset > r.leo) {
       return fail(
         new BrokerError('OFFSET_OUT_OF_RANGE', `offset ${fetchOffset} is past the leader's log end ${r.leo}`),
@@ -550,8 +561,22 @@ export class ReplicaManager {
         },
       };
     } catch (err) {
-      if (err instanceof BrokerError) return fail(err);
-      throw err;
+      if (!(err instanceof BrokerError)) throw err;
+      if (err.code === 'OFFSET_OUT_OF_RANGE') {
+        // Retention or DeleteRecords moved the log start past the follower: tell it where the log begins.
+        const now = await this.options.logs.localOffsets(topic, partition);
+        r.logStart = now.logStartOffset;
+        return {
+          partition: {
+            ...base,
+            ...offsets,
+            logStartOffset: now.logStartOffset,
+            error: err.code,
+            message: err.message,
+          },
+        };
+      }
+      return fail(err);
     }
   }
 

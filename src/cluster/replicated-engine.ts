@@ -78,6 +78,9 @@ import { ReplicaFetchers } from './replica-fetcher.ts';
 import { type Replica, ReplicaManager } from './replica-manager.ts';
 import { encodeFetchResponse, parseReplicaFetchRequest } from './replica-protocol.ts';
 
+/** Bounds the lag series of `stats()` (metrics), as the local engine does. */
+const MAX_LAG_SERIES = 10_000;
+
 /** How long a topic change may take to be applied here before the call answers REQUEST_TIMED_OUT. */
 const APPLY_TIMEOUT_MS = 15_000;
 
@@ -683,8 +686,29 @@ export class ReplicatedEngine implements Engine {
     return this.joined?.metadata.brokers.get(nodeId)?.registration;
   }
 
-  stats(): Promise<EngineStats> {
-    return this.local.stats();
+  /**
+   * The local engine's figures, with the groups of the cluster's coordinator when it is this broker; a
+   * partition's lag is counted against its high watermark where this broker holds a replica of it.
+   */
+  async stats(): Promise<EngineStats> {
+    const stats = await this.local.stats();
+    const j = this.joined;
+    if (!j) return stats;
+    const counts = await j.groups.stats();
+    let series = 0;
+    stats.groups = counts.map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      members: g.members,
+      rebalances: g.rebalances,
+      partitions: g.offsets
+        .filter(() => series++ < MAX_LAG_SERIES)
+        .map((o) => {
+          const r = j.replicas.replicas.get(`${o.topic}\u0000${o.partition}`);
+          return { topic: o.topic, partition: o.partition, lag: r ? Math.max(0, r.hw - o.offset) : null };
+        }),
+    }));
+    return stats;
   }
 
   // ---------------------------------------------------------------- groups (cluster-groups.ts)

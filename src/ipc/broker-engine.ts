@@ -61,6 +61,7 @@ export interface PartitionHost {
     options?: AppendOptions,
   ): Promise<ProduceResult>;
   truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets>;
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number): Promise<PartitionOffsets>;
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd>;
   lastEpoch(topic: string, partition: number): Promise<number>;
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
@@ -254,6 +255,10 @@ export class BrokerEngine implements Engine {
 
   truncateLocal(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
     return this.track(() => this.host(topic, partition).truncate(topic, partition, offset));
+  }
+
+  startOverLocal(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    return this.track(() => this.host(topic, partition).truncateFullyAndStartAt(topic, partition, offset));
   }
 
   epochEndLocal(topic: string, partition: number, epoch: number): Promise<EpochEnd> {

@@ -110,6 +110,9 @@ class WorkerHost implements PartitionHost {
   truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
     return this.rpc.call('truncate', topic, partition, offset);
   }
+  truncateFullyAndStartAt(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    return this.rpc.call('truncateFullyAndStartAt', topic, partition, offset);
+  }
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
     return this.rpc.call('epochEnd', topic, partition, epoch);
   }

@@ -187,6 +187,14 @@ export class PartitionManager {
     return { partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset };
   }
 
+  /** Empties the log and starts it again at `offset` (a follower far behind its leader's log start). */
+  async truncateFullyAndStartAt(topic: string, partition: number, offset: number): Promise<PartitionOffsets> {
+    if (this.closed) throw new BrokerError('NOT_LEADER_OR_FOLLOWER', 'the broker is shutting down');
+    const log = this.log(topic, partition);
+    await log.truncateFullyAndStartAt(offset);
+    return { partition, logStartOffset: log.logStartOffset, logEndOffset: log.logEndOffset };
+  }
+
   /** Where leader epoch `epoch` ends in the partition's log (leader-epochs.ts). */
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
     return epochEnd(this.log(topic, partition), epoch);

@@ -699,6 +699,32 @@ export class FileLog implements PartitionLog {
     }
   }
 
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.ensureWritable();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new BrokerError('OFFSET_OUT_OF_RANGE', `cannot start the log again at ${offset}`);
+    }
+    for (const s of this.segments) s.delete();
+    this.segments = [Segment.create(this.dir, offset, this.config.indexIntervalBytes, this.clock())];
+    fsyncDir(this.dir);
+    this.dirty.clear();
+    this.startOffset = this.endOffset = offset;
+    this.writeStartCheckpoint();
+    // Nothing appended before is held any more: appends waiting for its fsync fail, flushes are done.
+    for (const waiter of this.syncWaiters.splice(0)) {
+      if (waiter.kind === 'append') {
+        waiter.reject(
+          new BrokerError('KAFKA_STORAGE_ERROR', 'the log was emptied before the append was flushed'),
+        );
+      } else {
+        waiter.resolve();
+      }
+    }
+    this.syncedOffset = offset;
+    if (this.syncCeiling > offset) this.syncCeiling = offset;
+    this.writeRecoveryCheckpoint();
+  }
+
   /**
    * Appends waiting for an fsync of records that were just truncated away fail (those records are gone);
    * flushes waiting past the new end now wait for the new end only.

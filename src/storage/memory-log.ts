@@ -226,6 +226,15 @@ export class MemoryLog implements PartitionLog {
     this.startOffset = Math.min(this.startOffset, newEnd);
   }
 
+  async truncateFullyAndStartAt(offset: number): Promise<void> {
+    this.ensureOpen();
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      throw new BrokerError('OFFSET_OUT_OF_RANGE', `cannot start the log again at ${offset}`);
+    }
+    this.segments = [emptySegment(offset)];
+    this.startOffset = this.endOffset = offset;
+  }
+
   /** Moves logStartOffset up to `offset`; OFFSET_OUT_OF_RANGE past logEndOffset, as Kafka's DeleteRecords. */
   async deleteRecordsBefore(offset: number): Promise<number> {
     this.ensureOpen();

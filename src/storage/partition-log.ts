@@ -126,6 +126,13 @@ export interface PartitionLog {
   truncateTo(offset: number): Promise<void>;
 
   /**
+   * Empties the log and starts it again at `offset`, whatever it held (Kafka's truncateFullyAndStartAt): a
+   * follower whose log ends below its leader's log start begins again where the leader's log begins.
+   * Appends still waiting for an fsync fail with KAFKA_STORAGE_ERROR.
+   */
+  truncateFullyAndStartAt(offset: number): Promise<void>;
+
+  /**
    * Moves logStartOffset up to `offset`, deleting whole segments below it, and returns the new
    * logStartOffset (unchanged when `offset` is below it). Past logEndOffset: OFFSET_OUT_OF_RANGE, as Kafka.
    */

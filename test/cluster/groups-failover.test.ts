@@ -132,6 +132,10 @@ describe('group coordinator failover', () => {
       const l = await offsetsLeader();
       return l && l.isr.length === 3 ? l : undefined;
     });
+    // The coordinator's /metrics shows the group, its lag counted against the high watermark.
+    const metrics = await (await fetch(`${brokers.get(coordinator.leader)!.url}/metrics`)).text();
+    expect(metrics).toMatch(/freshet_group_members\{group="g1"\} 0/);
+    expect(metrics).toMatch(/freshet_group_lag_sum\{group="g1"\} 0/);
     const other = [...brokers].find(([id]) => id !== coordinator.leader)![1];
     const viaHttp = await fetch(`${other.url}/v1/groups/g1`, { headers: { accept: 'application/json' } });
     const described = (await viaHttp.json()) as { partitions: Array<{ committedOffset: number }> };

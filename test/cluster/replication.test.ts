@@ -149,11 +149,15 @@ async function produceTo(
 }
 
 /** Every record of the partition, read from its leader, up to the high watermark. */
-async function readAll(topic: string, partition: number): Promise<Array<{ offset: number; value: string }>> {
+async function readAll(
+  topic: string,
+  partition: number,
+  from = 0,
+): Promise<Array<{ offset: number; value: string }>> {
   const state = await stateOf(topic, partition);
   const leader = brokers.get(state!.leader)!;
   const out: Array<{ offset: number; value: string }> = [];
-  let offset = 0;
+  let offset = from;
   for (;;) {
     const res = await fetch(
       `${leader.url}/v1/topics/${topic}/partitions/${partition}/records?offset=${offset}`,
@@ -442,5 +446,49 @@ describe('replication', () => {
     const bad = await freshet(anyLive(), 'partitions', 'reassign', topic, '0', '--replicas', '1,99');
     expect(bad.status).not.toBe(0);
     expect(bad.stderr).toContain('INVALID_REPLICA_ASSIGNMENT');
+  }, 90_000);
+
+  it('starts a returning follower again at the leader log start when the records it lacks were deleted', async () => {
+    const topic = 'behind-log-start';
+    await createTopic(topic, 1, { 'min.insync.replicas': 1 });
+    const state = await waitInSync(topic, 0, 3);
+    const leader = brokers.get(state.leader)!;
+    const laggardId = state.replicas.find((b) => b !== state.leader)!;
+    const laggard = brokers.get(laggardId)!;
+    for (let i = 0; i < 10; i++) expect((await produceTo(leader, topic, 0, `x${i}`)).ok).toBe(true);
+    await waitFor('the laggard caught up once', 10_000, async () =>
+      (await replicaEnds(topic, 0)).get(laggardId) === 10 ? true : undefined,
+    );
+    process.kill(laggard.process.pid!, 'SIGSTOP');
+    paused.add(laggardId);
+    try {
+      await waitFor('the laggard out of the ISR', 15_000, async () => {
+        const s = await stateOf(topic, 0);
+        return s && !s.isr.includes(laggardId) ? s : undefined;
+      });
+      for (let i = 10; i < 60; i++) expect((await produceTo(leader, topic, 0, `x${i}`)).ok).toBe(true);
+      // DeleteRecords (Kafka's, through kafkajs) moves the leader's log start past what the laggard holds.
+      const admin = new Kafka({
+        clientId: 'repl-test',
+        brokers: [leader.kafkaAddress],
+        logLevel: logLevel.NOTHING,
+      }).admin();
+      await admin.connect();
+      await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs finds the leader from loaded metadata
+      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '40' }] });
+      await admin.disconnect();
+    } finally {
+      process.kill(laggard.process.pid!, 'SIGCONT');
+      paused.delete(laggardId);
+    }
+    await waitInSync(topic, 0, 3, 30_000);
+    const { value: ends } = await waitFor('every replica at 60', 15_000, async () => {
+      const e = await replicaEnds(topic, 0);
+      return [...e.values()].every((v) => v === 60) && e.size === 3 ? e : undefined;
+    });
+    expect(ends.get(laggardId)).toBe(60);
+    const log = await readAll(topic, 0, 40);
+    expect(log.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => `x${40 + i}`));
+    expect(laggard.stderr()).toContain('log started again at the leader log start');
   }, 90_000);
 });
