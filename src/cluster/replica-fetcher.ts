@@ -6,8 +6,9 @@
  * that leader any more; a leader that does not answer is retried with backoff (the controller moves
  * leadership when its registration goes, and the loop for the new leader takes over).
  */
-import { pack } from 'msgpackr';
+
 import { BrokerError } from '../shared/errors.ts';
+import { packInternal as pack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
 import type { ClusterMetadata } from './cluster-metadata.ts';
 import { etcdErrorText } from './etcd-client.ts';

@@ -13,8 +13,9 @@
  * header (`partitions` with `recordsLength` in place of `records`), then every partition's records back to
  * back in header order (`encodeFetchResponse` / `decodeFetchResponse`).
  */
-import { pack, unpack } from 'msgpackr';
+
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
+import { packInternal as pack, unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 
 export const REPLICA_FETCH_PATH = '/v1/internal/replica-fetch';
 

@@ -19,7 +19,6 @@
  * only (no coordinator failover yet).
  */
 import type { Etcd3 } from 'etcd3';
-import { pack, unpack } from 'msgpackr';
 import type { BrokerConfig } from '../config/broker-config.ts';
 import { applyTopicConfigChanges, parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
 import type {
@@ -61,6 +60,7 @@ import type {
 } from '../ipc/engine.ts';
 import { GROUP_LOG_MAX_BATCH_BYTES } from '../partition/group-log-file.ts';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
+import { packInternal as pack, unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
 import {
   ClusterGroups,

@@ -10,8 +10,8 @@
  * Internal: not part of the public API (docs/http-api.md), and like the rest of the API not authenticated.
  */
 import { Hono } from 'hono';
-import { pack, unpack } from 'msgpackr';
 import { BrokerError } from '../../shared/errors.ts';
+import { packInternal as pack, unpackInternal as unpack } from '../../shared/internal-msgpack.ts';
 
 /** Internal requests are lists of partitions and offsets, or one group call: small. */
 const MAX_REQUEST_BYTES = 1024 * 1024;
