@@ -14,7 +14,8 @@
  *   those replicas to come back rather than lose acknowledged records.
  * - An in-sync follower that is gone leaves the ISR at once (the leader would drop it after
  *   replica.lag.time.max.ms anyway).
- * - Preferred leaders: every `PREFERRED_LEADER_CHECK_MS`, a partition whose first replica is alive and in
+ * - Preferred leaders: every `preferredLeaderCheckMs` (--leader-imbalance-check-interval-ms; 0: never), a
+ *   partition whose first replica is alive and in
  *   sync but not leading is handed back to it (Kafka's auto.leader.rebalance.enable), epoch + 1.
  * - Partition keys whose topic is gone are deleted.
  */
@@ -105,9 +106,8 @@ export class PartitionController {
   private async pass(): Promise<void> {
     const { metadata } = this.options;
     for (const topic of metadata.topics.values()) await this.assignMissing(topic.name);
-    const preferred =
-      Date.now() - this.lastPreferredCheck >=
-      (this.options.preferredLeaderCheckMs ?? PREFERRED_LEADER_CHECK_MS);
+    const every = this.options.preferredLeaderCheckMs ?? PREFERRED_LEADER_CHECK_MS;
+    const preferred = every > 0 && Date.now() - this.lastPreferredCheck >= every;
     if (preferred) this.lastPreferredCheck = Date.now();
     for (const entry of [...metadata.partitions.values()]) {
       if (this.options.election.controllerEpoch === null) return;

@@ -100,6 +100,7 @@ export type ReplicationConfig = Pick<
   | 'logDefaults'
   | 'replicaLagTimeMaxMs'
   | 'replicaAckTimeoutMs'
+  | 'leaderImbalanceCheckIntervalMs'
 >;
 
 /** What the engine needs of the joined cluster (cluster-node.ts). */
@@ -199,6 +200,7 @@ export class ReplicatedEngine implements Engine {
       election: node.election,
       logDefaults: this.config.logDefaults,
       logger: this.logger,
+      preferredLeaderCheckMs: this.config.leaderImbalanceCheckIntervalMs,
     });
     this.joined = { node, client, keys, metadata, replicas, fetchers, controller, groups };
     metadata.onChange(() => this.scheduleSync());

@@ -91,6 +91,12 @@ export interface BrokerConfig {
    * then REQUEST_TIMED_OUT (the records may still become committed).
    */
   replicaAckTimeoutMs: number;
+  /**
+   * `--leader-imbalance-check-interval-ms` (Kafka's leader.imbalance.check.interval.seconds, with
+   * auto.leader.rebalance.enable): how often the controller hands partitions back to their preferred leader
+   * (the first replica) when it is alive and in sync; 0 never does.
+   */
+  leaderImbalanceCheckIntervalMs: number;
   /** Topic defaults (`--segment-bytes`, `--retention-ms`, `--flush-policy`, ...), overridable per topic. */
   logDefaults: Readonly<LogConfig>;
 }
@@ -124,5 +130,6 @@ export const DEFAULT_BROKER_CONFIG: Readonly<Omit<BrokerConfig, 'workers'>> = Ob
   defaultReplicationFactor: 1,
   replicaLagTimeMaxMs: 30_000,
   replicaAckTimeoutMs: 30_000,
+  leaderImbalanceCheckIntervalMs: 30_000,
   logDefaults: DEFAULT_LOG_CONFIG,
 });

@@ -286,6 +286,12 @@ const BROKER_FLAGS: FlagDef[] = [
     'the longest an acks=all produce waits for the in-sync replicas before REQUEST_TIMED_OUT (needs --etcd)',
   ),
   broker(
+    'leader-imbalance-check-interval-ms',
+    'leaderImbalanceCheckIntervalMs',
+    intValue(0, MAX_TIMER_MS, 'ms'),
+    'how often partitions go back to their preferred leader when it is in sync; 0 never (needs --etcd)',
+  ),
+  broker(
     'log-level',
     'logLevel',
     enumValue(['debug', 'info', 'warn', 'error'] as const),
@@ -405,6 +411,7 @@ export function loadConfig(
       'default-replication-factor',
       'replica-lag-time-max-ms',
       'replica-ack-timeout-ms',
+      'leader-imbalance-check-interval-ms',
     ].map((flag) => BY_FLAG.get(flag)!);
     for (const def of clusterOnly) {
       const where = origin.get(def);
