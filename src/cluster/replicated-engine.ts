@@ -4,7 +4,7 @@
  * broker's local engine (its replicas' logs, its group coordinator) and the cluster metadata in etcd.
  *
  * - Topics live in etcd (`topics/<name>`, etcd-keys.ts). Creating, deleting, growing or reconfiguring one
- *   is an etcd write (compare-and-swap); every broker, this one included, then mirrors it into its local
+ *   is an etcd write (compare-and-swap; topic-admin.ts); every broker, this one included, then mirrors it into its local
  *   engine (same topic id, partition count and overrides) and the controller places new partitions. A call
  *   answers once this broker has applied the change, so a describe right after it sees it.
  * - Partitions: produce, fetch, offsets and DeleteRecords are served by the partition's leader only;
@@ -20,7 +20,6 @@
  */
 import type { Etcd3 } from 'etcd3';
 import type { BrokerConfig } from '../config/broker-config.ts';
-import { applyTopicConfigChanges, parseTopicConfig, validateTopicName } from '../config/topic-config.ts';
 import type {
   CommittedOffset,
   GroupDescription,
@@ -35,8 +34,6 @@ import type {
   SyncGroupResponse,
 } from '../coordinator/group-api.ts';
 import { OFFSETS_TOPIC } from '../coordinator/group-records.ts';
-import { newTopicId } from '../coordinator/topic-id.ts';
-import { MAX_PARTITIONS_PER_TOPIC } from '../coordinator/topic-registry.ts';
 import type { BrokerEngine } from '../ipc/broker-engine.ts';
 import type {
   BrokerInfo,
@@ -58,7 +55,6 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../ipc/engine.ts';
-import { GROUP_LOG_MAX_BATCH_BYTES } from '../partition/group-log-file.ts';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
 import { packInternal as pack, unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -72,17 +68,15 @@ import {
 import { ClusterMetadata } from './cluster-metadata.ts';
 import type { ClusterNode } from './cluster-node.ts';
 import { etcdErrorText } from './etcd-client.ts';
-import type { BrokerRegistration, ClusterKeys, TopicMeta } from './etcd-keys.ts';
+import type { BrokerRegistration, ClusterKeys } from './etcd-keys.ts';
 import { PartitionController } from './partition-controller.ts';
 import { ReplicaFetchers } from './replica-fetcher.ts';
 import { type Replica, ReplicaManager } from './replica-manager.ts';
 import { encodeFetchResponse, parseReplicaFetchRequest } from './replica-protocol.ts';
+import { TopicAdmin } from './topic-admin.ts';
 
 /** Bounds the lag series of `stats()` (metrics), as the local engine does. */
 const MAX_LAG_SERIES = 10_000;
-
-/** How long a topic change may take to be applied here before the call answers REQUEST_TIMED_OUT. */
-const APPLY_TIMEOUT_MS = 15_000;
 
 export type ReplicationConfig = Pick<
   BrokerConfig,
@@ -115,8 +109,6 @@ interface Joined {
   groups: ClusterGroups;
 }
 
-/** The replication factor of __consumer_offsets (Kafka's offsets.topic.replication.factor), or fewer brokers. */
-const OFFSETS_REPLICATION_FACTOR = 3;
 /** Group calls forwarded to the coordinator; a join waits for the rebalance, so it gets longer. */
 const FORWARD_TIMEOUT_MS = 30_000;
 
@@ -129,12 +121,18 @@ export class ReplicatedEngine implements Engine {
   private readonly seenTopics = new Set<string>();
   private chain: Promise<void> = Promise.resolve();
   private syncQueued = false;
-  private offsetsTopic: Promise<void> | null = null;
+  private readonly admin: TopicAdmin;
 
   constructor(local: BrokerEngine, config: ReplicationConfig, logger: Logger) {
     this.local = local;
     this.config = config;
     this.logger = logger;
+    this.admin = new TopicAdmin({
+      local,
+      config,
+      cluster: () => this.cluster,
+      describeTopic: (name) => this.describeTopic(name),
+    });
   }
 
   /**
@@ -181,7 +179,7 @@ export class ReplicatedEngine implements Engine {
         if (!entry || entry.meta.leader < 0) return null;
         return this.brokers()?.find((b) => b.nodeId === entry.meta.leader) ?? null;
       },
-      ensureTopic: () => this.ensureOffsetsTopic(),
+      ensureTopic: () => this.admin.ensureOffsetsTopic(),
       partitionCount: (topic) => metadata.topics.get(topic)?.meta.partitions,
       forward: (to, method, request) => this.forwardGroupCall(to, method, request),
       logger: this.logger,
@@ -270,18 +268,36 @@ export class ReplicatedEngine implements Engine {
     }
   }
 
-  /** Polls `done` until true; REQUEST_TIMED_OUT after APPLY_TIMEOUT_MS. */
-  private async until(done: () => boolean | Promise<boolean>, what: string): Promise<void> {
-    const deadline = Date.now() + APPLY_TIMEOUT_MS;
-    while (!(await done())) {
-      if (Date.now() > deadline) {
-        throw new BrokerError('REQUEST_TIMED_OUT', `${what} is written to etcd but not yet applied here`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+  // ---------------------------------------------------------------- topics (topic-admin.ts)
+
+  createTopic(
+    name: string,
+    partitions?: number,
+    config: TopicConfigEntries = {},
+    replicationFactor?: number,
+  ): Promise<TopicDescription> {
+    return this.admin.createTopic(name, partitions, config, replicationFactor);
   }
 
-  // ---------------------------------------------------------------- topics
+  deleteTopic(name: string): Promise<void> {
+    return this.admin.deleteTopic(name);
+  }
+
+  alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
+    return this.admin.alterTopicConfig(name, changes);
+  }
+
+  createPartitions(name: string, count: number): Promise<TopicDescription> {
+    return this.admin.createPartitions(name, count);
+  }
+
+  reassignPartition(topic: string, partition: number, replicas: number[]): Promise<PartitionState> {
+    return this.admin.reassignPartition(topic, partition, replicas);
+  }
+
+  partitionsForProduce(topic: string): Promise<number> {
+    return this.admin.partitionsForProduce(topic);
+  }
 
   brokers(): BrokerInfo[] | null {
     const j = this.joined;
@@ -295,75 +311,6 @@ export class ReplicatedEngine implements Engine {
         rack: r.rack,
       }))
       .sort((a, b) => a.nodeId - b.nodeId);
-  }
-
-  async createTopic(
-    name: string,
-    partitions?: number,
-    config: TopicConfigEntries = {},
-    replicationFactor?: number,
-  ): Promise<TopicDescription> {
-    const j = this.cluster;
-    validateTopicName(name);
-    if (name === OFFSETS_TOPIC) {
-      throw new BrokerError(
-        'INVALID_TOPIC_EXCEPTION',
-        `'${OFFSETS_TOPIC}' is the broker's internal topic; pick another name`,
-      );
-    }
-    const count = partitions ?? this.config.defaultPartitions;
-    if (!Number.isInteger(count) || count < 1 || count > MAX_PARTITIONS_PER_TOPIC) {
-      throw new BrokerError(
-        'INVALID_PARTITIONS',
-        `partition count must be an integer from 1 to ${MAX_PARTITIONS_PER_TOPIC}, not ${count}`,
-      );
-    }
-    parseTopicConfig(config, this.config.logDefaults);
-    const factor = replicationFactor ?? this.config.defaultReplicationFactor;
-    const live = j.metadata.brokers.size;
-    if (!Number.isInteger(factor) || factor < 1 || factor > live) {
-      throw new BrokerError(
-        'INVALID_REPLICATION_FACTOR',
-        `replication factor ${factor} needs that many live brokers; ${live} ${live === 1 ? 'is' : 'are'} registered`,
-      );
-    }
-    const meta: TopicMeta = {
-      topicId: newTopicId(),
-      partitions: count,
-      replicationFactor: factor,
-      config: { ...config },
-      createdAt: Date.now(),
-    };
-    const key = j.keys.topic(name);
-    const answer = await this.etcd(() =>
-      j.client
-        .if(key, 'Mod', '==', 0)
-        .then(j.client.put(key).value(JSON.stringify(meta)))
-        .commit(),
-    );
-    if (!answer.succeeded) throw new BrokerError('TOPIC_ALREADY_EXISTS', `topic '${name}' already exists`);
-    await this.until(
-      () => this.local.topicId(name) === meta.topicId && j.metadata.partitionsOf(name).length === count,
-      `topic '${name}'`,
-    );
-    return this.describeTopic(name);
-  }
-
-  /** Runs an etcd call; an unreachable etcd is REQUEST_TIMED_OUT (retriable), with what failed. */
-  private async etcd<T>(call: () => Promise<T>): Promise<T> {
-    try {
-      return await call();
-    } catch (err) {
-      throw new BrokerError('REQUEST_TIMED_OUT', `etcd did not answer: ${etcdErrorText(err)}`, {
-        cause: err,
-      });
-    }
-  }
-
-  private topicEntry(name: string) {
-    const entry = this.cluster.metadata.topics.get(name);
-    if (!entry) throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${name}' does not exist`);
-    return entry;
   }
 
   listTopics(): Promise<TopicSummary[]> {
@@ -397,149 +344,6 @@ export class ReplicatedEngine implements Engine {
 
   topicConfigOverrides(name: string): Promise<TopicConfigEntries> {
     return this.local.topicConfigOverrides(name);
-  }
-
-  async deleteTopic(name: string): Promise<void> {
-    const j = this.cluster;
-    const entry = this.topicEntry(name);
-    const answer = await this.etcd(() =>
-      j.client
-        .if(j.keys.topic(name), 'Mod', '==', Number(entry.mod))
-        .then(
-          j.client.delete().key(j.keys.topic(name)),
-          j.client.delete().prefix(j.keys.topicPartitionsPrefix(name)),
-        )
-        .commit(),
-    );
-    if (!answer.succeeded)
-      throw new BrokerError(
-        'UNKNOWN_TOPIC_OR_PARTITION',
-        `topic '${name}' changed or went meanwhile; try again`,
-      );
-    await this.until(() => this.local.topicId(name) !== entry.meta.topicId, `deleting topic '${name}'`);
-  }
-
-  async alterTopicConfig(name: string, changes: TopicConfigChanges): Promise<TopicDescription> {
-    const j = this.cluster;
-    const entry = this.topicEntry(name);
-    const config = applyTopicConfigChanges(entry.meta.config, changes, this.config.logDefaults);
-    await this.swapTopic(name, entry.mod, { ...entry.meta, config });
-    const wanted = JSON.stringify(Object.entries(config).sort());
-    await this.until(
-      async () =>
-        JSON.stringify(Object.entries(await this.local.topicConfigOverrides(name)).sort()) === wanted,
-      `the config of topic '${name}'`,
-    );
-    void j;
-    return this.describeTopic(name);
-  }
-
-  async createPartitions(name: string, count: number): Promise<TopicDescription> {
-    const j = this.cluster;
-    const entry = this.topicEntry(name);
-    if (!Number.isInteger(count) || count > MAX_PARTITIONS_PER_TOPIC || count <= entry.meta.partitions) {
-      throw new BrokerError(
-        'INVALID_PARTITIONS',
-        `topic '${name}' has ${entry.meta.partitions} partitions; the new count must be larger (at most ${MAX_PARTITIONS_PER_TOPIC}), not ${count}`,
-      );
-    }
-    await this.swapTopic(name, entry.mod, { ...entry.meta, partitions: count });
-    await this.until(
-      async () =>
-        j.metadata.partitionsOf(name).length === count &&
-        (await this.local.listTopics()).some((t) => t.name === name && t.partitions === count),
-      `growing topic '${name}'`,
-    );
-    return this.describeTopic(name);
-  }
-
-  async reassignPartition(topic: string, partition: number, replicas: number[]): Promise<PartitionState> {
-    const j = this.cluster;
-    const entry = j.metadata.partition(topic, partition);
-    if (!entry) {
-      throw new BrokerError('UNKNOWN_TOPIC_OR_PARTITION', `topic '${topic}' has no partition ${partition}`);
-    }
-    if (
-      !Array.isArray(replicas) ||
-      replicas.length === 0 ||
-      new Set(replicas).size !== replicas.length ||
-      !replicas.every((b) => Number.isSafeInteger(b) && b >= 0)
-    ) {
-      throw new BrokerError('INVALID_REPLICA_ASSIGNMENT', 'replicas must be distinct node ids, at least one');
-    }
-    const missing = replicas.filter((b) => !j.metadata.isLive(b));
-    if (missing.length > 0) {
-      throw new BrokerError(
-        'INVALID_REPLICA_ASSIGNMENT',
-        `broker(s) ${missing.join(', ')} are not registered in the cluster; live: ${[...j.metadata.brokers.keys()].join(', ')}`,
-      );
-    }
-    const key = j.keys.partition(topic, partition);
-    const same =
-      replicas.length === entry.meta.replicas.length &&
-      replicas.every((b, i) => entry.meta.replicas[i] === b);
-    const next = { ...entry.meta };
-    if (same) delete next.targetReplicas;
-    else next.targetReplicas = [...replicas];
-    const answer = await this.etcd(() =>
-      j.client
-        .if(key, 'Mod', '==', Number(entry.mod))
-        .then(j.client.put(key).value(JSON.stringify(next)))
-        .commit(),
-    );
-    if (!answer.succeeded) {
-      throw new BrokerError(
-        'REQUEST_TIMED_OUT',
-        `partition ${partition} of '${topic}' changed meanwhile; try again`,
-      );
-    }
-    await this.until(
-      () => Number(j.metadata.partition(topic, partition)?.mod ?? 0) >= Number(answer.header.revision),
-      'the reassignment',
-    );
-    const description = await this.describeTopic(topic);
-    return description.partitions.find((p) => p.partition === partition)!;
-  }
-
-  private async swapTopic(name: string, mod: string, meta: TopicMeta): Promise<void> {
-    const j = this.cluster;
-    const key = j.keys.topic(name);
-    const answer = await this.etcd(() =>
-      j.client
-        .if(key, 'Mod', '==', Number(mod))
-        .then(j.client.put(key).value(JSON.stringify(meta)))
-        .commit(),
-    );
-    if (!answer.succeeded) {
-      throw new BrokerError(
-        'REQUEST_TIMED_OUT',
-        `topic '${name}' was changed by someone else meanwhile; try again`,
-      );
-    }
-  }
-
-  async partitionsForProduce(topic: string): Promise<number> {
-    const j = this.cluster;
-    const known = j.metadata.topics.get(topic);
-    if (known) return known.meta.partitions;
-    if (!this.config.autoCreateTopics) {
-      throw new BrokerError(
-        'UNKNOWN_TOPIC_OR_PARTITION',
-        `topic '${topic}' does not exist and auto.create.topics.enable is false`,
-      );
-    }
-    try {
-      return (await this.createTopic(topic)).partitions.length;
-    } catch (err) {
-      if (!(err instanceof BrokerError) || err.code !== 'TOPIC_ALREADY_EXISTS') throw err;
-      const entry = j.metadata.topics.get(topic);
-      if (!entry) throw err;
-      await this.until(
-        () => j.metadata.partitionsOf(topic).length === entry.meta.partitions,
-        `topic '${topic}'`,
-      );
-      return entry.meta.partitions;
-    }
   }
 
   // ---------------------------------------------------------------- partitions (the leader's)
@@ -826,41 +630,6 @@ export class ReplicatedEngine implements Engine {
     };
     if (answer.error) throw new BrokerError(answer.error.code as ErrorName, answer.error.message);
     return answer.ok;
-  }
-
-  /** Creates __consumer_offsets in etcd the first time groups need it; resolves once it has a leader. */
-  private ensureOffsetsTopic(): Promise<void> {
-    const j = this.cluster;
-    const hasLeader = () => (j.metadata.partition(OFFSETS_TOPIC, OFFSETS_PARTITION)?.meta.leader ?? -1) >= 0;
-    if (hasLeader()) return Promise.resolve();
-    if (!this.offsetsTopic) {
-      this.offsetsTopic = (async () => {
-        if (!j.metadata.topics.has(OFFSETS_TOPIC)) {
-          const meta: TopicMeta = {
-            topicId: newTopicId(),
-            partitions: 1,
-            replicationFactor: Math.max(1, Math.min(OFFSETS_REPLICATION_FACTOR, j.metadata.brokers.size)),
-            config: {
-              'retention.ms': -1,
-              'retention.bytes': -1,
-              'max.message.bytes': GROUP_LOG_MAX_BATCH_BYTES,
-            },
-            createdAt: Date.now(),
-          };
-          const key = j.keys.topic(OFFSETS_TOPIC);
-          await this.etcd(() =>
-            j.client
-              .if(key, 'Mod', '==', 0)
-              .then(j.client.put(key).value(JSON.stringify(meta)))
-              .commit(),
-          );
-        }
-        await this.until(hasLeader, `topic '${OFFSETS_TOPIC}'`);
-      })().finally(() => {
-        this.offsetsTopic = null;
-      });
-    }
-    return this.offsetsTopic;
   }
 
   stopWaiting(): Promise<void> {
