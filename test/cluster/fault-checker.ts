@@ -20,7 +20,7 @@
  * Every process it starts is stopped by its own handle at the end, also on failure; with a violation the
  * work dir (data dirs and every broker's log) is kept and named in the report.
  *
- * Used by test/cluster/fault-injection.test.ts (short, in CI) and scripts/fault-check.ts (longer runs).
+ * Used by test/cluster/fault-injection.test.ts (short, in CI) and test/cluster/fault-check.ts (longer runs, `npm run chaos`).
  */
 import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

@@ -1,15 +1,15 @@
 /**
  * @module
- * `bun scripts/fault-check.ts --seconds 90 [--seed N] [--producers N] [--debug] [--keep]` (`npm run chaos`): the
+ * `bun test/cluster/fault-check.ts --seconds 90 [--seed N] [--producers N] [--debug] [--keep]` (`npm run chaos`): the
  * replication fault checker of test/cluster/fault-injection.test.ts as a command, for longer runs than CI
  * affords. Prints the faults as they happen and the counts at the end; exits 1 on any violation (the work
  * dir with every broker's log is then kept and named; `--keep` keeps it anyway), 2 on bad arguments.
  * `--debug` runs the brokers with `--log-level debug`.
  */
-import { formatReport, runFaultCheck } from '../test/cluster/fault-checker.ts';
+import { formatReport, runFaultCheck } from './fault-checker.ts';
 
 const USAGE =
-  'usage: bun scripts/fault-check.ts [--seconds 90] [--seed N] [--producers 4] [--debug] [--keep]';
+  'usage: bun test/cluster/fault-check.ts [--seconds 90] [--seed N] [--producers 4] [--debug] [--keep]';
 
 interface Options {
   seconds: number;
