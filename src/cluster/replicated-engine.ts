@@ -401,6 +401,7 @@ export class ReplicatedEngine implements Engine {
   ): Promise<T> {
     const { replicas } = this.cluster;
     const r = this.leader(request.topic, request.partition);
+    checkEpoch(r, request.leaderEpoch);
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
     for (;;) {
       if (!r.current) this.leader(request.topic, request.partition); // throws: leadership moved
@@ -645,4 +646,19 @@ export class ReplicatedEngine implements Engine {
 /** An IPv6 literal goes in brackets in a URL. */
 function urlHost(host: string): string {
   return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
+}
+
+/** A client's idea of the leader epoch against the leader's (KIP-320); absent: not checked. */
+function checkEpoch(r: Replica, epoch: number | undefined): void {
+  if (epoch === undefined || epoch === r.epoch) return;
+  if (epoch < r.epoch) {
+    throw new BrokerError(
+      'FENCED_LEADER_EPOCH',
+      `leader epoch ${epoch} of partition ${r.partition} of '${r.topic}' is over; it is ${r.epoch} now`,
+    );
+  }
+  throw new BrokerError(
+    'UNKNOWN_LEADER_EPOCH',
+    `this leader of partition ${r.partition} of '${r.topic}' is at epoch ${r.epoch}, not yet ${epoch}`,
+  );
 }

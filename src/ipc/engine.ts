@@ -105,6 +105,11 @@ export interface FetchRequest {
    * by the cluster layer). Absent: up to the log end.
    */
   maxOffset?: number;
+  /**
+   * The leader epoch the consumer knows (Kafka's currentLeaderEpoch, KIP-320): in a cluster an older one is
+   * FENCED_LEADER_EPOCH and a newer one UNKNOWN_LEADER_EPOCH; a single broker ignores it.
+   */
+  leaderEpoch?: number;
 }
 
 export interface RawFetchResult {

@@ -10,6 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WireClient } from '../kafka/wire-client.ts';
 import { type BrokerHandle, startBroker } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
 import { clusterOf, freshet, LEASE_TTL_SECONDS, waitFor } from './support.ts';
@@ -37,6 +38,9 @@ function flags(nodeId: number): string[] {
     String(LAG_MS),
     '--replica-ack-timeout-ms',
     '8000',
+    // No preferred-leader moves in the middle of these tests (preferred-leader.test.ts has its own).
+    '--leader-imbalance-check-interval-ms',
+    '0',
   ];
 }
 
@@ -263,6 +267,52 @@ describe('replication', () => {
       return e.size === 3 && new Set(e.values()).size === 1 ? e : undefined;
     });
     expect([...ends.values()][0]).toBe(log.length);
+
+    // Kafka consumers that know an older leader epoch are fenced, ones ahead of it told to wait (KIP-320).
+    const now = (await stateOf(topic, 0))!;
+    const wire = await WireClient.connect(
+      brokers.get(now.leader)!.kafka.host,
+      brokers.get(now.leader)!.kafka.port,
+    );
+    try {
+      const fetchAt = async (epoch: number) => {
+        const { body } = await wire.request(1, 12, {
+          replicaId: -1,
+          maxWaitMs: 0,
+          minBytes: 1,
+          maxBytes: 1 << 20,
+          isolationLevel: 0,
+          sessionId: 0,
+          sessionEpoch: -1,
+          topics: [
+            {
+              topic,
+              partitions: [
+                {
+                  partition: 0,
+                  currentLeaderEpoch: epoch,
+                  fetchOffset: 0,
+                  lastFetchedEpoch: -1,
+                  logStartOffset: -1,
+                  partitionMaxBytes: 1 << 20,
+                },
+              ],
+            },
+          ],
+          forgottenTopicsData: [],
+          rackId: '',
+        });
+        return body.responses[0]!.partitions[0]!;
+      };
+      expect((await fetchAt(now.leaderEpoch)).errorCode).toBe(0);
+      expect((await fetchAt(-1)).errorCode).toBe(0);
+      const fenced = await fetchAt(now.leaderEpoch - 1);
+      expect(fenced.errorCode).toBe(74); // FENCED_LEADER_EPOCH
+      expect(fenced.currentLeader).toMatchObject({ leaderId: now.leader, leaderEpoch: now.leaderEpoch });
+      expect((await fetchAt(now.leaderEpoch + 5)).errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
+    } finally {
+      wire.socket.destroy();
+    }
   }, 120_000);
 
   it('drops a paused follower from the ISR and keeps producing; it catches up and rejoins', async () => {

@@ -33,8 +33,9 @@
  * current leader in currentLeader (tagged, v12+), and v16 (KIP-951) lists those leaders' endpoints in
  * nodeEndpoints (empty when no partition has such an error): best effort, from `engine.describeTopic`
  * (`currentLeaders` in metadata.ts); -1/-1 when not known, and always on a single broker, which knows no
- * other leader. currentLeaderEpoch and lastFetchedEpoch are not checked here (the engine's FetchRequest
- * does not carry them), so divergingEpoch and snapshotId are left out.
+ * other leader. currentLeaderEpoch (v9+) goes to the engine, which answers FENCED_LEADER_EPOCH for an older
+ * epoch and UNKNOWN_LEADER_EPOCH for a newer one (KIP-320); lastFetchedEpoch is not checked (consumers'
+ * truncation detection), so divergingEpoch and snapshotId are left out.
  *
  * Sizes (KIP-74): partitions are filled in request order within `maxBytes` overall and `partitionMaxBytes`
  * each, whole batches only, except that the first partition with data always gets at least one whole batch
@@ -84,6 +85,8 @@ interface Target {
   partition: number;
   fetchOffset: number;
   partitionMaxBytes: number;
+  /** The leader epoch the client knows (v9+), -1 when it does not say. */
+  currentLeaderEpoch: number;
 }
 
 /** What one pass found for a partition. */
@@ -134,6 +137,7 @@ export const fetchApi: KafkaApi<1> = {
         partition: p.partition,
         fetchOffset: p.fetchOffset,
         partitionMaxBytes: p.partitionMaxBytes,
+        currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
       })),
     );
     const maxBytes = request.maxBytes ?? INT32_MAX;
@@ -226,6 +230,7 @@ async function readPass(engine: Engine, targets: Target[], maxBytes: number): Pr
             maxBytes: Math.max(0, Math.min(t.partitionMaxBytes, maxBytes)),
             maxWaitMs: 0,
             minBytes: 0,
+            ...(t.currentLeaderEpoch >= 0 ? { leaderEpoch: t.currentLeaderEpoch } : {}),
           })
       ).then(
         (result) => ({ result, error: null }),
