@@ -8,8 +8,19 @@
  * serving; and unmodified Kafka clients (kafkajs) finding each partition's leader through Metadata.
  */
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  expectSuccess,
+  KCAT_FORMAT,
+  kcat,
+  parseKcatRecords,
+  requireKafkaPython,
+  runToExit,
+  tempDir,
+} from '../kafka/clients/support.ts';
 import { WireClient } from '../kafka/wire-client.ts';
 import { type BrokerHandle, startBroker } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
@@ -102,6 +113,11 @@ async function json(res: Response): Promise<Record<string, unknown>> {
 }
 
 async function createTopic(name: string, partitions: number, config: Record<string, string | number> = {}) {
+  // Three registered brokers for replication factor 3 (one paused or restarted by an earlier test may be
+  // registering again).
+  await waitFor('3 brokers registered', 20_000, async () =>
+    (await clusterOf(anyLive())).brokers.length === 3 ? true : undefined,
+  );
   const res = await fetch(`${anyLive().url}/v1/topics`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
@@ -517,16 +533,17 @@ describe('replication', () => {
         return s && !s.isr.includes(laggardId) ? s : undefined;
       });
       for (let i = 10; i < 60; i++) expect((await produceTo(leader, topic, 0, `x${i}`)).ok).toBe(true);
-      // DeleteRecords (Kafka's, through kafkajs) moves the leader's log start past what the laggard holds.
-      const admin = new Kafka({
-        clientId: 'repl-test',
-        brokers: [leader.kafkaAddress],
-        logLevel: logLevel.NOTHING,
-      }).admin();
-      await admin.connect();
-      await admin.fetchTopicMetadata({ topics: [topic] }); // kafkajs finds the leader from loaded metadata
-      await admin.deleteTopicRecords({ topic, partitions: [{ partition: 0, offset: '40' }] });
-      await admin.disconnect();
+      // Kafka's DeleteRecords, sent to the leader itself, moves its log start past what the laggard holds.
+      const wire = await WireClient.connect(leader.kafka.host, leader.kafka.port);
+      try {
+        const { body } = await wire.request(21, 1, {
+          topics: [{ name: topic, partitions: [{ partitionIndex: 0, offset: 40 }] }],
+          timeoutMs: 5_000,
+        });
+        expect(body.topics[0]!.partitions[0]).toMatchObject({ errorCode: 0, lowWatermark: 40 });
+      } finally {
+        wire.socket.destroy();
+      }
     } finally {
       process.kill(laggard.process.pid!, 'SIGCONT');
       paused.delete(laggardId);
@@ -541,4 +558,68 @@ describe('replication', () => {
     expect(log.map((r) => r.value)).toEqual(Array.from({ length: 20 }, (_, i) => `x${40 + i}`));
     expect(laggard.stderr()).toContain('log started again at the leader log start');
   }, 90_000);
+
+  it('lets kcat and kafka-python find the leaders: produce with acks=all, read back, consume in a group', async () => {
+    const topic = 'rdkafka-rf3';
+    await createTopic(topic, 3, { 'min.insync.replicas': 2 });
+    for (const p of [0, 1, 2]) await waitInSync(topic, p, 3);
+    const via = anyLive();
+    const meta = JSON.parse(expectSuccess('kcat -L', await kcat(via, ['-L', '-J', '-t', topic])).stdout) as {
+      brokers: Array<{ id: number }>;
+      topics: Array<{
+        partitions: Array<{ partition: number; leader: number; replicas: unknown[]; isrs: unknown[] }>;
+      }>;
+    };
+    expect(meta.brokers.map((b) => b.id).sort()).toEqual([1, 2, 3]);
+    const partitions = meta.topics[0]!.partitions;
+    expect(partitions).toHaveLength(3);
+    for (const p of partitions) {
+      expect(p.replicas).toHaveLength(3);
+      expect(p.isrs).toHaveLength(3);
+      expect(p.leader).toBe((await stateOf(topic, p.partition))!.leader);
+    }
+    // librdkafka sends each partition's records to its leader (one broker given as bootstrap).
+    // JSON values: the kafka-python script reads them as JSON.
+    const lines = Array.from({ length: 300 }, (_, i) => `k${i}:"v${i}"`);
+    const file = `${tempDir('repl-kcat')}/in.txt`;
+    writeFileSync(file, `${lines.join('\n')}\n`);
+    const produced = await kcat(via, ['-P', '-t', topic, '-K', ':', '-X', 'acks=all', '-l', file]);
+    expectSuccess('kcat -P', produced);
+    expect(produced.stderr).not.toMatch(/^% (ERROR|Delivery failed)/m);
+    const read = await kcat(via, [
+      '-C',
+      '-t',
+      topic,
+      '-e',
+      '-o',
+      'beginning',
+      '-X',
+      'check.crcs=true',
+      '-f',
+      KCAT_FORMAT,
+    ]);
+    const records = parseKcatRecords(expectSuccess('kcat -C', read).stdout);
+    expect(records.map((r) => `${r.key}:${r.value}`).sort()).toEqual([...lines].sort());
+    expect(new Set(records.map((r) => r.partition)).size).toBe(3);
+    // kafka-python: a group consumer (FindCoordinator names the cluster's coordinator) reads everything.
+    const script = fileURLToPath(new URL('../kafka/clients/kafka_python_clients.py', import.meta.url));
+    const run = await runToExit(requireKafkaPython(), [script, 'consume'], {
+      input: JSON.stringify({
+        bootstrap: via.kafkaAddress,
+        api_version: null,
+        topic,
+        group: 'repl-kpy',
+        timeout_ms: 8000,
+        commit: 'manual',
+      }),
+      timeoutMs: 60_000,
+    });
+    expectSuccess('kafka-python consume', run);
+    const answer = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      records: Array<{ key: string }>;
+      committed: Record<string, number>;
+    };
+    expect(answer.records.map((r) => r.key).sort()).toEqual(lines.map((l) => l.split(':')[0]).sort());
+    expect(Object.values(answer.committed).reduce((a, b) => a + b, 0)).toBe(lines.length);
+  }, 120_000);
 });
