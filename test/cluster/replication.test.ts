@@ -12,6 +12,7 @@ import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Producer } from '../../src/client/index.ts';
 import {
   expectSuccess,
   KCAT_FORMAT,
@@ -621,5 +622,49 @@ describe('replication', () => {
     };
     expect(answer.records.map((r) => r.key).sort()).toEqual(lines.map((l) => l.split(':')[0]).sort());
     expect(Object.values(answer.committed).reduce((a, b) => a + b, 0)).toBe(lines.length);
+  }, 120_000);
+
+  it("keeps the Freshet Producer's acknowledged records when the leader it writes to is killed", async () => {
+    const topic = 'client-failover';
+    await createTopic(topic, 1, { 'min.insync.replicas': 2 });
+    const first = await waitInSync(topic, 0, 3);
+    // Pointed at a broker that does not lead: the client finds the leader, and follows it when it moves.
+    const other = [...brokers].find(([id]) => id !== first.leader)![1];
+    const producer = new Producer({
+      url: other.url,
+      bootstrap: [...brokers.values()].map((b) => b.url),
+      lingerMs: 2,
+      retries: 20,
+    });
+    const acked = new Map<string, number>();
+    const failed: string[] = [];
+    let stop = false;
+    const loop = (async () => {
+      for (let i = 0; !stop; i++) {
+        const value = `c${i}`;
+        await producer.send(topic, { value, partition: 0 }).then(
+          (meta) => acked.set(value, meta.offset),
+          () => failed.push(value),
+        );
+      }
+    })();
+    await waitFor('acknowledged records', 10_000, async () => (acked.size >= 100 ? true : undefined));
+    await brokers.get(first.leader)!.kill9();
+    brokers.delete(first.leader);
+    const before = acked.size;
+    await waitFor('acknowledged records under the new leader', 30_000, async () =>
+      acked.size >= before + 100 ? true : undefined,
+    );
+    stop = true;
+    await loop;
+    await producer.close();
+    await start(first.leader);
+    await waitInSync(topic, 0, 3, 30_000);
+    const log = await readAll(topic, 0);
+    const at = new Map(log.map((r) => [r.value, r.offset]));
+    expect([...acked].filter(([value, offset]) => at.get(value) !== offset)).toEqual([]);
+    console.log(
+      `client failover: ${acked.size} acknowledged, ${failed.length} failed, ${log.length} in the log`,
+    );
   }, 120_000);
 });
