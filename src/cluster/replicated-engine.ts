@@ -592,6 +592,12 @@ export class ReplicatedEngine implements Engine {
     return { ...group, partitions };
   }
 
+  controllerId(): number | null {
+    const id = this.joined?.metadata.controller?.nodeId;
+    if (id === undefined) return null;
+    return this.broker(id)?.kafkaPort == null ? null : id;
+  }
+
   async groupCoordinator(): Promise<BrokerInfo | null> {
     const coordinator = await this.cluster.groups.coordinator();
     return coordinator.nodeId === this.config.nodeId ? null : coordinator;

@@ -205,6 +205,10 @@ export class BrokerEngine implements Engine {
     return null;
   }
 
+  controllerId(): null {
+    return null;
+  }
+
   async reassignPartition(): Promise<never> {
     throw new BrokerError(
       'INVALID_REQUEST',

@@ -197,6 +197,11 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
    * (a single broker coordinates every group). Rejects with COORDINATOR_NOT_AVAILABLE while there is none.
    */
   groupCoordinator(): Promise<BrokerInfo | null>;
+  /**
+   * The node id of the cluster's controller when it has a Kafka listener, else null: a single broker, or no
+   * controller elected right now. The Kafka door then names itself (every broker serves topic admin).
+   */
+  controllerId(): number | null;
   listTopics(): Promise<TopicSummary[]>;
   describeTopic(name: string): Promise<TopicDescription>;
   /** The id of an existing topic (Kafka's Metadata v10+), undefined when there is no such topic. */

@@ -567,11 +567,14 @@ describe('replication', () => {
     const via = anyLive();
     const meta = JSON.parse(expectSuccess('kcat -L', await kcat(via, ['-L', '-J', '-t', topic])).stdout) as {
       brokers: Array<{ id: number }>;
+      controllerid: number;
       topics: Array<{
         partitions: Array<{ partition: number; leader: number; replicas: unknown[]; isrs: unknown[] }>;
       }>;
     };
     expect(meta.brokers.map((b) => b.id).sort()).toEqual([1, 2, 3]);
+    // Metadata names the controller etcd elected.
+    expect(meta.controllerid).toBe((await clusterOf(via)).controller!.nodeId);
     const partitions = meta.topics[0]!.partitions;
     expect(partitions).toHaveLength(3);
     for (const p of partitions) {

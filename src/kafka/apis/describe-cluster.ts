@@ -48,7 +48,7 @@ export const describeClusterApi: KafkaApi<60> = {
       errorMessage: null,
       endpointType,
       clusterId: config.clusterId,
-      controllerId: config.nodeId,
+      controllerId: ctx.engine.controllerId() ?? config.nodeId,
       brokers: [],
       clusterAuthorizedOperations: OPERATIONS_OMITTED,
     };

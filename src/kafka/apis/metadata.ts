@@ -10,9 +10,9 @@
  * partition whose leader is -1 (none elected), not live, or live without a Kafka listener is answered
  * LEADER_NOT_AVAILABLE with leader -1 (Kafka answers LISTENER_NOT_FOUND for the last from v6; Freshet's
  * catalogue has no such code, and both make the client refresh and retry), its epoch, replicas and isr
- * still listed. The controller is this broker (kafkajs and kafka-python send CreateTopics/DeleteTopics and
- * InitProducerId there), in a cluster too: topic changes go through the engine of whichever broker is
- * asked, and the engine does not say which broker is the cluster's controller.
+ * still listed. controller_id is the cluster's controller (elected through etcd) when it has a Kafka
+ * listener, else this broker: kafkajs and kafka-python send CreateTopics/DeleteTopics there, and every
+ * broker serves those (topic changes go through etcd whichever broker is asked).
  *
  * Request  topics [name] (v10+: [topic_id uuid, name nullable]); null = every topic (v1+), empty = none,
  *          except in v0 where empty means every topic;
@@ -154,7 +154,7 @@ export const metadataApi: KafkaApi<3> = {
       throttleTimeMs: 0,
       brokers: view.brokers,
       clusterId: config.clusterId,
-      controllerId: config.nodeId,
+      controllerId: ctx.engine.controllerId() ?? config.nodeId,
       topics,
       clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
     };
