@@ -106,6 +106,7 @@ export async function runBroker(argv: string[]): Promise<void> {
           replicaStatus: async () => replicated.replicaStatus(),
           replicaFetch: (request: unknown) => replicated.serveReplicaFetch(request),
           groupCall: (request: unknown) => replicated.serveGroupCall(request),
+          ledOffsets: (request: unknown) => replicated.serveLedOffsets(request),
         }
       : {}),
   });

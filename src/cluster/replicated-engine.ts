@@ -109,6 +109,14 @@ interface Joined {
   groups: ClusterGroups;
 }
 
+/** Where a broker asks a partition's leader for its log start and high watermark (describeTopic). */
+export const LED_OFFSETS_PATH = '/v1/internal/led-offsets';
+const LED_OFFSETS_TIMEOUT_MS = 2_000;
+
+interface LedOffsets {
+  partitions: Array<{ partition: number; logStartOffset: number; highWatermark: number }>;
+}
+
 /** Group calls forwarded to the coordinator; a join waits for the rebalance, so it gets longer. */
 const FORWARD_TIMEOUT_MS = 30_000;
 
@@ -331,7 +339,67 @@ export class ReplicatedEngine implements Engine {
       const r = j.replicas.replicas.get(`${name}\u0000${p.partition}`);
       p.highWatermark = r ? r.hw : 0;
     }
+    await this.offsetsFromLeaders(name, description);
     return description;
+  }
+
+  /**
+   * Log start and high watermark of the partitions another broker leads, from those leaders (one internal
+   * call per leader, bounded in time): only a leader knows them for sure. A leader that does not answer
+   * leaves what this broker knows (its follower's view, or 0).
+   */
+  private async offsetsFromLeaders(topic: string, description: TopicDescription): Promise<void> {
+    const byLeader = new Map<number, PartitionState[]>();
+    for (const p of description.partitions) {
+      if (p.leader === undefined || p.leader < 0 || p.leader === this.config.nodeId) continue;
+      const list = byLeader.get(p.leader);
+      if (list) list.push(p);
+      else byLeader.set(p.leader, [p]);
+    }
+    await Promise.all(
+      [...byLeader].map(async ([leader, partitions]) => {
+        const to = this.broker(leader);
+        if (!to) return;
+        try {
+          const response = await fetch(`http://${urlHost(to.host)}:${to.httpPort}${LED_OFFSETS_PATH}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/msgpack' },
+            body: new Uint8Array(pack({ topic })),
+            signal: AbortSignal.timeout(LED_OFFSETS_TIMEOUT_MS),
+          });
+          if (!response.ok) return;
+          const answer = unpack(new Uint8Array(await response.arrayBuffer())) as LedOffsets;
+          const known = new Map(answer.partitions.map((o) => [o.partition, o]));
+          for (const p of partitions) {
+            const o = known.get(p.partition);
+            if (!o) continue;
+            p.logStartOffset = o.logStartOffset;
+            p.highWatermark = o.highWatermark;
+          }
+        } catch {
+          // Not answering: keep this broker's view.
+        }
+      }),
+    );
+  }
+
+  /** The partitions of `topic` this broker leads, with their log start and high watermark (internal route). */
+  async serveLedOffsets(body: unknown): Promise<LedOffsets> {
+    const topic = (body as { topic?: unknown } | null)?.topic;
+    if (typeof topic !== 'string') throw new BrokerError('INVALID_REQUEST', 'led-offsets takes {topic}');
+    const j = this.cluster;
+    const partitions: LedOffsets['partitions'] = [];
+    for (const r of j.replicas.replicas.values()) {
+      if (r.topic !== topic || r.role !== 'leader' || !r.current) continue;
+      const offsets = await this.local.localOffsets(topic, r.partition).catch(() => null);
+      if (offsets)
+        partitions.push({
+          partition: r.partition,
+          logStartOffset: offsets.logStartOffset,
+          highWatermark: r.hw,
+        });
+    }
+    return { partitions };
   }
 
   topicId(name: string): string | undefined {

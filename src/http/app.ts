@@ -34,6 +34,8 @@ export interface AppOptions {
   replicaFetch?: InternalHandler;
   /** Serves group calls forwarded to this broker as the group coordinator (a broker in a cluster). */
   groupCall?: InternalHandler;
+  /** Serves the offsets of the partitions this broker leads to other brokers (a broker in a cluster). */
+  ledOffsets?: InternalHandler;
 }
 
 /** Route pattern of an answered request, or 'unmatched' when only the middleware ran (404). */
@@ -68,6 +70,13 @@ export function createApp(engine: Engine, options: AppOptions): Hono {
   app.route('/', offsetRoutes(deps));
   app.route('/', groupRoutes(deps));
   app.route('/', clusterRoutes(options.clusterStatus, options.replicaStatus));
-  app.route('/', replicationRoutes({ replicaFetch: options.replicaFetch, groupCall: options.groupCall }));
+  app.route(
+    '/',
+    replicationRoutes({
+      replicaFetch: options.replicaFetch,
+      groupCall: options.groupCall,
+      ledOffsets: options.ledOffsets,
+    }),
+  );
   return app;
 }

@@ -509,6 +509,10 @@ describe('replication', () => {
       ...Array.from({ length: 100 }, (_, i) => `r${i}`),
       'after-move',
     ]);
+    // A broker that holds no replica any more describes the partition with the leader's offsets.
+    const outsider = [1, 2, 3].find((b) => !target.includes(b))!;
+    const seen = await describe_(topic, brokers.get(outsider)!);
+    expect(seen[0]).toMatchObject({ highWatermark: 101, logStartOffset: 0, leader: after.leader });
     // Unknown brokers are refused with the Kafka error name.
     const bad = await freshet(anyLive(), 'partitions', 'reassign', topic, '0', '--replicas', '1,99');
     expect(bad.status).not.toBe(0);

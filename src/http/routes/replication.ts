@@ -7,6 +7,8 @@
  * - `POST /v1/internal/group-call`: a group call `{method, request}` forwarded to the group coordinator
  *   (src/cluster/cluster-groups.ts); answers `{ok: result}` or `{error: {code, message}}`, always 200, so a
  *   BrokerError crosses brokers with its Kafka name.
+ * - `POST /v1/internal/led-offsets`: `{topic}` → the log start and high watermark of the partitions of the
+ *   topic this broker leads (another broker describing the topic asks the leaders).
  * Internal: not part of the public API (docs/http-api.md), and like the rest of the API not authenticated.
  */
 import { Hono } from 'hono';
@@ -21,6 +23,7 @@ export type InternalHandler = (request: unknown) => Promise<unknown>;
 export interface InternalHandlers {
   replicaFetch?: InternalHandler | undefined;
   groupCall?: InternalHandler | undefined;
+  ledOffsets?: InternalHandler | undefined;
 }
 
 function readMsgpack(body: ArrayBuffer): unknown {
@@ -41,7 +44,13 @@ function msgpack(value: unknown): ArrayBuffer {
 
 export function replicationRoutes(handlers: InternalHandlers): Hono {
   const app = new Hono();
-  const { replicaFetch, groupCall } = handlers;
+  const { replicaFetch, groupCall, ledOffsets } = handlers;
+  if (ledOffsets) {
+    app.post('/v1/internal/led-offsets', async (c) => {
+      const answer = await ledOffsets(readMsgpack(await c.req.arrayBuffer()));
+      return c.body(msgpack(answer), 200, { 'content-type': 'application/msgpack' });
+    });
+  }
   if (replicaFetch) {
     app.post('/v1/internal/replica-fetch', async (c) => {
       const answer = await replicaFetch(readMsgpack(await c.req.arrayBuffer()));
