@@ -21,9 +21,9 @@
  */
 import type { Etcd3 } from 'etcd3';
 import type { BrokerEngine } from '../ipc/broker-engine.ts';
+import { readSlices } from '../ipc/read-slices.ts';
 import { BrokerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { readSlices } from '../storage/read-slices.ts';
 import { type ClusterMetadata, type PartitionEntry, partitionKeyOf } from './cluster-metadata.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { ClusterKeys, PartitionMeta } from './etcd-keys.ts';

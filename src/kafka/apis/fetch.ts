@@ -63,17 +63,15 @@
  * Without transactions every record is committed: isolationLevel makes no difference, lastStableOffset is
  * the high watermark and abortedTransactions is always empty.
  */
-import { open } from 'node:fs/promises';
 import { INT32_MAX } from '../../config/topic-config.ts';
 import type { Engine, RawFetchResult } from '../../ipc/engine.ts';
+import { readSlices } from '../../ipc/read-slices.ts';
 import { BATCH_HEADER_SIZE, batchSizeAt } from '../../records/batch-header.ts';
 import { BrokerError, ERRORS } from '../../shared/errors.ts';
 import { errorCode, type KafkaApi, type KafkaContext } from '../api.ts';
 import { ZERO_UUID } from '../codec/index.ts';
 import type { FetchRequest, FetchResponse } from '../generated/messages.ts';
 import { currentLeaders } from './metadata.ts';
-
-type LogSlice = RawFetchResult['slices'][number];
 
 const EMPTY = new Uint8Array(0);
 
@@ -388,46 +386,4 @@ function appendWait(
   };
   waits.set(key, entry);
   return entry.outcome;
-}
-
-/** The first `length` bytes of `slices`, in one buffer (segment files are read with node:fs, Bun too). */
-async function readSlices(slices: readonly LogSlice[], length: number): Promise<Uint8Array> {
-  const out = new Uint8Array(length);
-  let position = 0;
-  for (const slice of slices) {
-    if (position >= length) break;
-    if (slice.kind === 'bytes') {
-      const n = Math.min(slice.bytes.length, length - position);
-      out.set(slice.bytes.subarray(0, n), position);
-      position += n;
-      continue;
-    }
-    const n = Math.min(slice.length, length - position);
-    await readRange(slice.path, slice.position, out.subarray(position, position + n));
-    position += n;
-  }
-  return position === length ? out : out.subarray(0, position);
-}
-
-async function readRange(path: string, position: number, into: Uint8Array): Promise<void> {
-  // The segment can shrink or vanish (retention, DeleteRecords) between the engine's answer and this read:
-  // a retriable storage error for that partition; the client fetches again.
-  const gone = (why: string) =>
-    new BrokerError('KAFKA_STORAGE_ERROR', `log slice ${path}@${position}+${into.length} ${why}`);
-  let handle: Awaited<ReturnType<typeof open>>;
-  try {
-    handle = await open(path, 'r');
-  } catch (err) {
-    throw gone(`cannot be opened: ${(err as Error).message}`);
-  }
-  try {
-    let done = 0;
-    while (done < into.length) {
-      const { bytesRead } = await handle.read(into, done, into.length - done, position + done);
-      if (bytesRead === 0) throw gone('ends early');
-      done += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
 }

@@ -1,11 +1,12 @@
 /**
  * @module
- * Reads the slices a log read returns (partition-log.ts `LogSlice`) into one buffer: for the Kafka door's
- * fetch answers and a leader's answers to its followers. Segment files are read with node:fs (Bun too).
+ * Reads the slices an engine fetch returns (storage/partition-log.ts `LogSlice`) into one buffer: for the
+ * Kafka door's fetch answers and a leader's answers to its followers. Segment files are read with node:fs
+ * (Bun too).
  */
 import { open } from 'node:fs/promises';
 import { BrokerError } from '../shared/errors.ts';
-import type { LogSlice } from './partition-log.ts';
+import type { LogSlice } from '../storage/partition-log.ts';
 
 /** The first `length` bytes of `slices`, in one buffer. */
 export async function readSlices(slices: readonly LogSlice[], length: number): Promise<Uint8Array> {
