@@ -42,7 +42,6 @@ import type {
   EngineStats,
   FetchRequest,
   GroupLagDescription,
-  GroupPartitionLag,
   OffsetResult,
   OffsetSpec,
   PartitionState,
@@ -55,6 +54,7 @@ import type {
   TopicDescription,
   TopicSummary,
 } from '../ipc/engine.ts';
+import { groupStats, lagRows, withLag } from '../ipc/group-lag.ts';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
 import { packInternal as pack, unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
@@ -65,7 +65,7 @@ import {
   type GroupMethod,
   OFFSETS_PARTITION,
 } from './cluster-groups.ts';
-import { ClusterMetadata } from './cluster-metadata.ts';
+import { ClusterMetadata, partitionKeyOf } from './cluster-metadata.ts';
 import type { ClusterNode } from './cluster-node.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { BrokerRegistration, ClusterKeys } from './etcd-keys.ts';
@@ -74,9 +74,6 @@ import { ReplicaFetchers } from './replica-fetcher.ts';
 import { type Replica, ReplicaManager } from './replica-manager.ts';
 import { encodeFetchResponse, parseReplicaFetchRequest } from './replica-protocol.ts';
 import { TopicAdmin } from './topic-admin.ts';
-
-/** Bounds the lag series of `stats()` (metrics), as the local engine does. */
-const MAX_LAG_SERIES = 10_000;
 
 export type ReplicationConfig = Pick<
   BrokerConfig,
@@ -336,7 +333,7 @@ export class ReplicatedEngine implements Engine {
       p.replicas = [...entry.meta.replicas];
       p.isr = [...entry.meta.isr];
       if (entry.meta.targetReplicas) p.targetReplicas = [...entry.meta.targetReplicas];
-      const r = j.replicas.replicas.get(`${name}\u0000${p.partition}`);
+      const r = j.replicas.replicas.get(partitionKeyOf(name, p.partition));
       p.highWatermark = r ? r.hw : 0;
     }
     await this.offsetsFromLeaders(name, description);
@@ -569,20 +566,9 @@ export class ReplicatedEngine implements Engine {
     const stats = await this.local.stats();
     const j = this.joined;
     if (!j) return stats;
-    const counts = await j.groups.stats();
-    let series = 0;
-    stats.groups = counts.map((g) => ({
-      groupId: g.groupId,
-      state: g.state,
-      members: g.members,
-      rebalances: g.rebalances,
-      partitions: g.offsets
-        .filter(() => series++ < MAX_LAG_SERIES)
-        .map((o) => {
-          const r = j.replicas.replicas.get(`${o.topic}\u0000${o.partition}`);
-          return { topic: o.topic, partition: o.partition, lag: r ? Math.max(0, r.hw - o.offset) : null };
-        }),
-    }));
+    stats.groups = groupStats(j.groups.stats(), (topic, partition) =>
+      this.knownHighWatermark(topic, partition),
+    );
     return stats;
   }
 
@@ -622,42 +608,15 @@ export class ReplicatedEngine implements Engine {
    * knows it (a replica here), else unknown (-1, lag null).
    */
   async describeGroup(groupId: string): Promise<GroupLagDescription> {
-    const { offsets, ...group } = await this.group<GroupDescription>('describeGroup', groupId);
-    const rows = new Map<string, GroupPartitionLag>();
-    const row = (topic: string, partition: number): GroupPartitionLag => {
-      const key = `${topic}\u0000${partition}`;
-      let r = rows.get(key);
-      if (!r) {
-        const replica = this.joined?.replicas.replicas.get(key);
-        r = {
-          topic,
-          partition,
-          memberId: null,
-          committedOffset: -1,
-          logEndOffset: replica ? replica.hw : -1,
-          lag: null,
-          metadata: '',
-          commitTimestamp: -1,
-        };
-        rows.set(key, r);
-      }
-      return r;
-    };
-    for (const o of offsets) {
-      const r = row(o.topic, o.partition);
-      r.committedOffset = o.offset;
-      r.metadata = o.metadata;
-      r.commitTimestamp = o.commitTimestamp;
-      if (r.logEndOffset >= 0) r.lag = Math.max(0, r.logEndOffset - o.offset);
-    }
-    for (const m of group.members) {
-      for (const { topic, partitions } of m.assignment)
-        for (const p of partitions) row(topic, p).memberId = m.memberId;
-    }
-    const partitions = [...rows.values()].sort((a, b) =>
-      a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-    );
-    return { ...group, partitions };
+    const group = await this.group<GroupDescription>('describeGroup', groupId);
+    const rows = lagRows(group);
+    for (const r of rows.values()) r.logEndOffset = this.knownHighWatermark(r.topic, r.partition) ?? -1;
+    return withLag(group, rows);
+  }
+
+  /** A partition's high watermark as this broker knows it (a replica here), else undefined. */
+  private knownHighWatermark(topic: string, partition: number): number | undefined {
+    return this.joined?.replicas.replicas.get(partitionKeyOf(topic, partition))?.hw;
   }
 
   controllerId(): number | null {

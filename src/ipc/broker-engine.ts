@@ -33,8 +33,6 @@ import type {
   EngineStats,
   FetchRequest,
   GroupLagDescription,
-  GroupPartitionLag,
-  GroupStats,
   OffsetResult,
   OffsetSpec,
   ProduceRequest,
@@ -46,6 +44,7 @@ import type {
   TopicDescription,
   TopicSummary,
 } from './engine.ts';
+import { groupStats, lagKey, lagRows, withLag } from './group-lag.ts';
 import { workerFor } from './placement.ts';
 
 /** What the engine asks of the owner of a set of partitions. */
@@ -78,9 +77,6 @@ export interface PartitionHost {
 }
 
 export type EngineConfig = Pick<BrokerConfig, 'defaultPartitions' | 'autoCreateTopics' | 'logDefaults'>;
-
-/** Bounds the lag series of `stats()` (metrics): beyond this many partitions over all groups, no more. */
-const MAX_LAG_SERIES = 10_000;
 
 export class BrokerEngine implements Engine {
   private readonly store: CoordinatorStore;
@@ -432,24 +428,8 @@ export class BrokerEngine implements Engine {
       this.store.groupCounts(),
     ]);
     const partitions = all.flat();
-    const logEnd = new Map(partitions.map((p) => [partitionKey(p.topic, p.partition), p.logEndOffset]));
-    let series = 0;
-    const groups: GroupStats[] = counts.map((g) => ({
-      groupId: g.groupId,
-      state: g.state,
-      members: g.members,
-      rebalances: g.rebalances,
-      partitions: g.offsets
-        .filter(() => series++ < MAX_LAG_SERIES)
-        .map((o) => {
-          const end = logEnd.get(partitionKey(o.topic, o.partition));
-          return {
-            topic: o.topic,
-            partition: o.partition,
-            lag: end === undefined ? null : Math.max(0, end - o.offset),
-          };
-        }),
-    }));
+    const logEnd = new Map(partitions.map((p) => [lagKey(p.topic, p.partition), p.logEndOffset]));
+    const groups = groupStats(counts, (topic, partition) => logEnd.get(lagKey(topic, partition)));
     return {
       workers: this.hosts.length,
       groups,
@@ -495,36 +475,8 @@ export class BrokerEngine implements Engine {
   /** The coordinator's view of the group, with each partition's log end offset and the group's lag on it. */
   describeGroup(groupId: string): Promise<GroupLagDescription> {
     return this.track(async () => {
-      const { offsets, ...group } = await this.store.describeGroup(groupId);
-      const rows = new Map<string, GroupPartitionLag>();
-      const row = (topic: string, partition: number): GroupPartitionLag => {
-        const key = partitionKey(topic, partition);
-        let r = rows.get(key);
-        if (!r) {
-          r = {
-            topic,
-            partition,
-            memberId: null,
-            committedOffset: -1,
-            logEndOffset: -1,
-            lag: null,
-            metadata: '',
-            commitTimestamp: -1,
-          };
-          rows.set(key, r);
-        }
-        return r;
-      };
-      for (const o of offsets) {
-        const r = row(o.topic, o.partition);
-        r.committedOffset = o.offset;
-        r.metadata = o.metadata;
-        r.commitTimestamp = o.commitTimestamp;
-      }
-      for (const m of group.members) {
-        for (const { topic, partitions } of m.assignment)
-          for (const p of partitions) row(topic, p).memberId = m.memberId;
-      }
+      const group = await this.store.describeGroup(groupId);
+      const rows = lagRows(group);
       const byTopic = new Map<string, number[]>();
       for (const r of rows.values()) {
         const record = this.topics.get(r.topic);
@@ -537,17 +489,12 @@ export class BrokerEngine implements Engine {
         [...byTopic].flatMap(([topic, ps]) =>
           [...this.byHost(topic, ps)].map(async ([w, owned]) => {
             for (const o of await this.hosts[w]!.offsets(topic, owned)) {
-              const r = rows.get(partitionKey(topic, o.partition))!;
-              r.logEndOffset = o.logEndOffset;
-              if (r.committedOffset >= 0) r.lag = Math.max(0, o.logEndOffset - r.committedOffset);
+              rows.get(lagKey(topic, o.partition))!.logEndOffset = o.logEndOffset;
             }
           }),
         ),
       );
-      const partitions = [...rows.values()].sort((a, b) =>
-        a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
-      );
-      return { ...group, partitions };
+      return withLag(group, rows);
     });
   }
 
@@ -570,10 +517,6 @@ export class BrokerEngine implements Engine {
 
 function sortedEntries(config: TopicConfigEntries): Array<[string, string | number]> {
   return Object.entries(config).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-}
-
-function partitionKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 function range(from: number, to: number): number[] {

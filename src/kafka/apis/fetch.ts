@@ -64,7 +64,7 @@
  * the high watermark and abortedTransactions is always empty.
  */
 import { INT32_MAX } from '../../config/topic-config.ts';
-import type { Engine, RawFetchResult } from '../../ipc/engine.ts';
+import type { Engine } from '../../ipc/engine.ts';
 import { readSlices } from '../../ipc/read-slices.ts';
 import { BATCH_HEADER_SIZE, batchSizeAt } from '../../records/batch-header.ts';
 import { BrokerError, ERRORS } from '../../shared/errors.ts';
