@@ -86,6 +86,7 @@ export class BrokerEngine implements Engine {
   /** Topic names by id, kept with `topics` (remember / forget). */
   private readonly topicNames = new Map<string, string>();
   private readonly creating = new Map<string, Promise<TopicRecord>>();
+  private readonly parsedConfigs = new WeakMap<TopicRecord, Readonly<LogConfig>>();
   private readonly onClose: () => Promise<void>;
   private inFlight = 0;
   private idle: (() => void) | null = null;
@@ -126,8 +127,14 @@ export class BrokerEngine implements Engine {
     if (this.topicNames.get(record.topicId) === name) this.topicNames.delete(record.topicId);
   }
 
+  /** Parsed once per record (a changed topic is a new record), since produce in a cluster asks per call. */
   private logConfig(record: TopicRecord): Readonly<LogConfig> {
-    return parseTopicConfig(record.config, this.config.logDefaults);
+    let config = this.parsedConfigs.get(record);
+    if (!config) {
+      config = parseTopicConfig(record.config, this.config.logDefaults);
+      this.parsedConfigs.set(record, config);
+    }
+    return config;
   }
 
   /** Partitions grouped by the host that owns them. */
