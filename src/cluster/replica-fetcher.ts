@@ -8,8 +8,8 @@
  */
 
 import { BrokerError } from '../shared/errors.ts';
-import { packInternal as pack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
+import { callBroker } from './broker-call.ts';
 import type { ClusterMetadata } from './cluster-metadata.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { LocalLogs, Replica, ReplicaManager } from './replica-manager.ts';
@@ -18,7 +18,6 @@ import {
   REPLICA_FETCH_PATH,
   type ReplicaFetchPartition,
   type ReplicaFetchRequest,
-  type ReplicaFetchResponse,
   type ReplicaFetchTarget,
 } from './replica-protocol.ts';
 import { backoffMs, Sleeper } from './retry-timing.ts';
@@ -78,13 +77,13 @@ export class ReplicaFetchers {
       }
       try {
         const targets = await Promise.all(following.map((r) => this.target(r)));
-        const answer = await this.request(
-          `http://${hostForUrl(registration.host)}:${registration.httpPort}`,
-          {
-            replicaId: this.options.nodeId,
-            maxWaitMs: FETCH_MAX_WAIT_MS,
-            partitions: targets,
-          },
+        const request: ReplicaFetchRequest = {
+          replicaId: this.options.nodeId,
+          maxWaitMs: FETCH_MAX_WAIT_MS,
+          partitions: targets,
+        };
+        const answer = decodeFetchResponse(
+          await callBroker(registration, REPLICA_FETCH_PATH, request, FETCH_TIMEOUT_MS),
         );
         let backoff = false;
         for (const p of answer.partitions) {
@@ -175,25 +174,4 @@ export class ReplicaFetchers {
     }
     return false;
   }
-
-  private async request(base: string, body: ReplicaFetchRequest): Promise<ReplicaFetchResponse> {
-    const response = await fetch(base + REPLICA_FETCH_PATH, {
-      method: 'POST',
-      headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' },
-      body: new Uint8Array(pack(body)),
-      signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
-    });
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (!response.ok) {
-      throw new Error(
-        `leader answered HTTP ${response.status}: ${new TextDecoder().decode(bytes.subarray(0, 300))}`,
-      );
-    }
-    return decodeFetchResponse(bytes);
-  }
-}
-
-/** An IPv6 literal goes in brackets in a URL. */
-function hostForUrl(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }

@@ -56,8 +56,9 @@ import type {
 } from '../ipc/engine.ts';
 import { groupStats, lagRows, withLag } from '../ipc/group-lag.ts';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
-import { packInternal as pack, unpackInternal as unpack } from '../shared/internal-msgpack.ts';
+import { unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
+import { callBroker } from './broker-call.ts';
 import {
   ClusterGroups,
   GROUP_CALL_PATH,
@@ -358,14 +359,8 @@ export class ReplicatedEngine implements Engine {
         const to = this.broker(leader);
         if (!to) return;
         try {
-          const response = await fetch(`http://${urlHost(to.host)}:${to.httpPort}${LED_OFFSETS_PATH}`, {
-            method: 'POST',
-            headers: { 'content-type': 'application/msgpack' },
-            body: new Uint8Array(pack({ topic })),
-            signal: AbortSignal.timeout(LED_OFFSETS_TIMEOUT_MS),
-          });
-          if (!response.ok) return;
-          const answer = unpack(new Uint8Array(await response.arrayBuffer())) as LedOffsets;
+          const bytes = await callBroker(to, LED_OFFSETS_PATH, { topic }, LED_OFFSETS_TIMEOUT_MS);
+          const answer = unpack(bytes) as LedOffsets;
           const known = new Map(answer.partitions.map((o) => [o.partition, o]));
           for (const p of partitions) {
             const o = known.get(p.partition);
@@ -644,21 +639,16 @@ export class ReplicatedEngine implements Engine {
       method === 'joinGroup' || method === 'syncGroup'
         ? this.config.groupMaxSessionTimeoutMs + FORWARD_TIMEOUT_MS
         : FORWARD_TIMEOUT_MS;
-    let response: Response;
+    let bytes: Uint8Array;
     try {
-      response = await fetch(`http://${urlHost(to.host)}:${to.httpPort}${GROUP_CALL_PATH}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/msgpack', accept: 'application/msgpack' },
-        body: new Uint8Array(pack({ method, request })),
-        signal: AbortSignal.timeout(timeout),
-      });
+      bytes = await callBroker(to, GROUP_CALL_PATH, { method, request }, timeout);
     } catch (err) {
       throw new BrokerError(
         'COORDINATOR_NOT_AVAILABLE',
         `the group coordinator, broker ${to.nodeId}, did not answer: ${etcdErrorText(err)}`,
       );
     }
-    const answer = unpack(new Uint8Array(await response.arrayBuffer())) as {
+    const answer = unpack(bytes) as {
       ok?: unknown;
       error?: { code: string; message: string };
     };
@@ -674,11 +664,6 @@ export class ReplicatedEngine implements Engine {
     await this.leave();
     await this.local.close();
   }
-}
-
-/** An IPv6 literal goes in brackets in a URL. */
-function urlHost(host: string): string {
-  return host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
 }
 
 /** A client's idea of the leader epoch against the leader's (KIP-320); absent: not checked. */
