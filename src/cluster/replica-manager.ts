@@ -115,7 +115,6 @@ export class ReplicaManager {
   private readonly options: ReplicaManagerOptions;
   readonly replicas = new Map<string, Replica>();
   private readonly tailBudget = new TailBudget();
-  private chain: Promise<void> = Promise.resolve();
   private isrTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
 
@@ -141,16 +140,8 @@ export class ReplicaManager {
     return this.options.metadata.brokers.get(this.options.nodeId)?.createRevision;
   }
 
-  /** Applies etcd's partition states to this broker's replicas (queued: one pass at a time). */
-  sync(): Promise<void> {
-    const next = this.chain.then(() => this.syncNow());
-    this.chain = next.catch((err) =>
-      this.options.logger.error('applying partition states failed', { error: etcdErrorText(err) }),
-    );
-    return this.chain;
-  }
-
-  private async syncNow(): Promise<void> {
+  /** Applies etcd's partition states to this broker's replicas; the caller runs one pass at a time. */
+  async sync(): Promise<void> {
     if (this.stopped) return;
     const { metadata, nodeId, logs } = this.options;
     const seen = new Set<string>();

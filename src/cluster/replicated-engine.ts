@@ -145,13 +145,10 @@ export class ReplicatedEngine implements Engine {
    * Joins the cluster (registration, controller election: cluster-node.ts), then loads the metadata and
    * starts mirroring topics, replicating and, when elected, controlling.
    */
-  async join(
-    join: (hooks: { onElected(): void; onResigned(): void }) => Promise<ClusterNode>,
-  ): Promise<ClusterNode> {
+  async join(join: (hooks: { onElected(): void }) => Promise<ClusterNode>): Promise<ClusterNode> {
     let controller: PartitionController | null = null;
     const node = await join({
       onElected: () => controller?.elected(),
-      onResigned: () => {},
     });
     const { client, keys } = node;
     const metadata = new ClusterMetadata(client, keys, this.logger);

@@ -8,9 +8,9 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerHandle, startBroker } from '../support/broker.ts';
+import type { BrokerHandle } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
-import { clusterOf, LEASE_TTL_SECONDS, waitFor } from './support.ts';
+import { clusterOf, startClusterBroker, waitFor } from './support.ts';
 
 const CLUSTER = 'groups-failover';
 let etcd: EtcdHandle;
@@ -20,23 +20,12 @@ beforeAll(async () => {
   etcd = await startEtcd();
   await Promise.all(
     [1, 2, 3].map(async (id) => {
-      const broker = await startBroker({
-        workers: 1,
-        args: [
-          '--node-id',
-          String(id),
-          '--etcd',
-          etcd.url,
-          '--cluster',
-          CLUSTER,
-          '--etcd-lease-ttl-seconds',
-          String(LEASE_TTL_SECONDS),
-          '--replica-lag-time-max-ms',
-          '1500',
-          '--group-initial-rebalance-delay-ms',
-          '0',
-        ],
-      });
+      const broker = await startClusterBroker(id, etcd.url, CLUSTER, [
+        '--replica-lag-time-max-ms',
+        '1500',
+        '--group-initial-rebalance-delay-ms',
+        '0',
+      ]);
       brokers.set(id, broker);
     }),
   );

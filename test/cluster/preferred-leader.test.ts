@@ -6,34 +6,22 @@
  * in a new epoch, and the records written meanwhile are all there.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type BrokerHandle, startBroker } from '../support/broker.ts';
+import type { BrokerHandle } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
-import { clusterOf, LEASE_TTL_SECONDS, waitFor } from './support.ts';
+import { clusterOf, startClusterBroker, waitFor } from './support.ts';
 
 let etcd: EtcdHandle;
 const brokers = new Map<number, BrokerHandle>();
 const dirs = new Map<number, string>();
 
 async function start(id: number): Promise<void> {
-  const dataDir = dirs.get(id);
-  const broker = await startBroker({
-    workers: 1,
-    ...(dataDir === undefined ? {} : { dataDir }),
-    args: [
-      '--node-id',
-      String(id),
-      '--etcd',
-      etcd.url,
-      '--cluster',
-      'preferred',
-      '--etcd-lease-ttl-seconds',
-      String(LEASE_TTL_SECONDS),
-      '--replica-lag-time-max-ms',
-      '1500',
-      '--leader-imbalance-check-interval-ms',
-      '1000',
-    ],
-  });
+  const broker = await startClusterBroker(
+    id,
+    etcd.url,
+    'preferred',
+    ['--replica-lag-time-max-ms', '1500', '--leader-imbalance-check-interval-ms', '1000'],
+    dirs.get(id),
+  );
   dirs.set(id, broker.dataDir);
   brokers.set(id, broker);
 }

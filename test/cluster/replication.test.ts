@@ -23,9 +23,9 @@ import {
   tempDir,
 } from '../kafka/clients/support.ts';
 import { WireClient } from '../kafka/wire-client.ts';
-import { type BrokerHandle, startBroker } from '../support/broker.ts';
+import type { BrokerHandle } from '../support/broker.ts';
 import { type EtcdHandle, startEtcd } from '../support/etcd.ts';
-import { clusterOf, freshet, LEASE_TTL_SECONDS, waitFor } from './support.ts';
+import { clusterOf, freshet, LEASE_TTL_SECONDS, startClusterBroker, waitFor } from './support.ts';
 
 const CLUSTER = 'repl';
 const LAG_MS = 1_500;
@@ -36,33 +36,18 @@ const brokers = new Map<number, BrokerHandle>();
 const paused = new Set<number>();
 const dataDirs = new Map<number, string>();
 
-function flags(nodeId: number): string[] {
-  return [
-    '--node-id',
-    String(nodeId),
-    '--etcd',
-    etcd.url,
-    '--cluster',
-    CLUSTER,
-    '--etcd-lease-ttl-seconds',
-    String(LEASE_TTL_SECONDS),
-    '--replica-lag-time-max-ms',
-    String(LAG_MS),
-    '--replica-ack-timeout-ms',
-    '8000',
-    // No preferred-leader moves in the middle of these tests (preferred-leader.test.ts has its own).
-    '--leader-imbalance-check-interval-ms',
-    '0',
-  ];
-}
+const FLAGS = [
+  '--replica-lag-time-max-ms',
+  String(LAG_MS),
+  '--replica-ack-timeout-ms',
+  '8000',
+  // No preferred-leader moves in the middle of these tests (preferred-leader.test.ts has its own).
+  '--leader-imbalance-check-interval-ms',
+  '0',
+];
 
 async function start(nodeId: number): Promise<BrokerHandle> {
-  const dataDir = dataDirs.get(nodeId);
-  const broker = await startBroker({
-    workers: 1,
-    args: flags(nodeId),
-    ...(dataDir === undefined ? {} : { dataDir }),
-  });
+  const broker = await startClusterBroker(nodeId, etcd.url, CLUSTER, FLAGS, dataDirs.get(nodeId));
   dataDirs.set(nodeId, broker.dataDir);
   brokers.set(nodeId, broker);
   return broker;
