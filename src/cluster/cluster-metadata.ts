@@ -11,6 +11,7 @@
  */
 import type { Etcd3, IKeyValue, Watcher } from 'etcd3';
 import type { Logger } from '../shared/logger.ts';
+import { partitionKey } from '../shared/partition-key.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import {
   type BrokerRegistration,
@@ -46,10 +47,6 @@ export interface PartitionEntry {
   meta: PartitionMeta;
   /** Mod revision of `partitions/<topic>/<partition>`, for compare-and-swap writes. */
   mod: string;
-}
-
-export function partitionKeyOf(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 export class ClusterMetadata {
@@ -100,7 +97,7 @@ export class ClusterMetadata {
   }
 
   partition(topic: string, partition: number): PartitionEntry | undefined {
-    return this.partitions.get(partitionKeyOf(topic, partition));
+    return this.partitions.get(partitionKey(topic, partition));
   }
 
   /** The partitions of `topic` that have a state, by partition number. */
@@ -203,7 +200,7 @@ export class ClusterMetadata {
       const parsed = parsePartitionPath(rest.slice('partitions/'.length));
       const meta = parsePartitionMeta(value);
       if (parsed && meta) {
-        this.partitions.set(partitionKeyOf(parsed.topic, parsed.partition), {
+        this.partitions.set(partitionKey(parsed.topic, parsed.partition), {
           ...parsed,
           meta,
           mod: kv.mod_revision,
@@ -222,7 +219,7 @@ export class ClusterMetadata {
       this.topics.delete(rest.slice('topics/'.length));
     } else if (rest.startsWith('partitions/')) {
       const parsed = parsePartitionPath(rest.slice('partitions/'.length));
-      if (parsed) this.partitions.delete(partitionKeyOf(parsed.topic, parsed.partition));
+      if (parsed) this.partitions.delete(partitionKey(parsed.topic, parsed.partition));
     }
   }
 

@@ -24,7 +24,8 @@ import type { BrokerEngine } from '../ipc/broker-engine.ts';
 import { readSlices } from '../ipc/read-slices.ts';
 import { BrokerError } from '../shared/errors.ts';
 import type { Logger } from '../shared/logger.ts';
-import { type ClusterMetadata, type PartitionEntry, partitionKeyOf } from './cluster-metadata.ts';
+import { partitionKey } from '../shared/partition-key.ts';
+import type { ClusterMetadata, PartitionEntry } from './cluster-metadata.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { ClusterKeys, PartitionMeta } from './etcd-keys.ts';
 import {
@@ -149,7 +150,7 @@ export class ReplicaManager {
       if (!entry.meta.replicas.includes(nodeId)) continue;
       // Only partitions whose topic the local engine has opened (the mirror runs first).
       if (logs.topicId(entry.topic) !== metadata.topics.get(entry.topic)?.meta.topicId) continue;
-      const key = partitionKeyOf(entry.topic, entry.partition);
+      const key = partitionKey(entry.topic, entry.partition);
       seen.add(key);
       try {
         await this.apply(key, entry);
@@ -305,7 +306,7 @@ export class ReplicaManager {
 
   /** The replica this broker leads, or the error a client should get (and follow). */
   leaderOf(topic: string, partition: number): Replica {
-    const r = this.replicas.get(partitionKeyOf(topic, partition));
+    const r = this.replicas.get(partitionKey(topic, partition));
     if (r?.role === 'leader' && r.current) return r;
     const entry = this.options.metadata.partition(topic, partition);
     if (!entry) {

@@ -58,6 +58,7 @@ import { groupStats, lagRows, withLag } from '../ipc/group-lag.ts';
 import { BrokerError, type ErrorName } from '../shared/errors.ts';
 import { unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
+import { partitionKey } from '../shared/partition-key.ts';
 import { callBroker } from './broker-call.ts';
 import {
   ClusterGroups,
@@ -66,7 +67,7 @@ import {
   type GroupMethod,
   OFFSETS_PARTITION,
 } from './cluster-groups.ts';
-import { ClusterMetadata, partitionKeyOf } from './cluster-metadata.ts';
+import { ClusterMetadata } from './cluster-metadata.ts';
 import type { ClusterNode } from './cluster-node.ts';
 import { etcdErrorText } from './etcd-client.ts';
 import type { BrokerRegistration, ClusterKeys } from './etcd-keys.ts';
@@ -331,7 +332,7 @@ export class ReplicatedEngine implements Engine {
       p.replicas = [...entry.meta.replicas];
       p.isr = [...entry.meta.isr];
       if (entry.meta.targetReplicas) p.targetReplicas = [...entry.meta.targetReplicas];
-      const r = j.replicas.replicas.get(partitionKeyOf(name, p.partition));
+      const r = j.replicas.replicas.get(partitionKey(name, p.partition));
       p.highWatermark = r ? r.hw : 0;
     }
     await this.offsetsFromLeaders(name, description);
@@ -608,7 +609,7 @@ export class ReplicatedEngine implements Engine {
 
   /** A partition's high watermark as this broker knows it (a replica here), else undefined. */
   private knownHighWatermark(topic: string, partition: number): number | undefined {
-    return this.joined?.replicas.replicas.get(partitionKeyOf(topic, partition))?.hw;
+    return this.joined?.replicas.replicas.get(partitionKey(topic, partition))?.hw;
   }
 
   controllerId(): number | null {

@@ -17,7 +17,8 @@
  * group, and the periodic expiry of offsets of groups that stayed empty for offsets.retention.minutes.
  */
 import { BrokerError } from '../shared/errors.ts';
-import { Group, offsetKey, restoreGroups } from './group.ts';
+import { partitionKey } from '../shared/partition-key.ts';
+import { Group, restoreGroups } from './group.ts';
 import type {
   CommittedOffset,
   GroupApi,
@@ -103,7 +104,8 @@ export class GroupCoordinator extends GroupMembership implements GroupApi {
         // A group deleted while the write was in flight comes back with these offsets, as in Kafka.
         if (this.groups.get(target.groupId) !== target) this.groups.set(target.groupId, target);
         if (target.state === 'Dead') target.state = 'Empty';
-        for (const offset of committed) target.offsets.set(offsetKey(offset.topic, offset.partition), offset);
+        for (const offset of committed)
+          target.offsets.set(partitionKey(offset.topic, offset.partition), offset);
       },
     );
   }
@@ -117,7 +119,7 @@ export class GroupCoordinator extends GroupMembership implements GroupApi {
     for (const { topic, partitions } of request.topics) {
       for (const partition of partitions) {
         out.push(
-          group?.offsets.get(offsetKey(topic, partition)) ?? {
+          group?.offsets.get(partitionKey(topic, partition)) ?? {
             topic,
             partition,
             offset: -1,
@@ -201,7 +203,7 @@ export class GroupCoordinator extends GroupMembership implements GroupApi {
       await this.write(records, () => {
         for (const r of records)
           if (r.kind === 'offset')
-            this.groups.get(r.groupId)?.offsets.delete(offsetKey(r.topic, r.partition));
+            this.groups.get(r.groupId)?.offsets.delete(partitionKey(r.topic, r.partition));
       });
     }
   }

@@ -4,7 +4,8 @@
  * fencing, and whether two joins of one member ask for the same thing. Pure.
  */
 import { BrokerError } from '../shared/errors.ts';
-import { type Group, type Member, offsetKey } from './group.ts';
+import { partitionKey } from '../shared/partition-key.ts';
+import type { Group, Member } from './group.ts';
 import type { CommitOffset, JoinGroupRequest } from './group-api.ts';
 
 const ENCODER = new TextEncoder();
@@ -121,7 +122,7 @@ export function checkCommit(
         `metadata of ${o.topic}/${o.partition} exceeds ${maxMetadataBytes} bytes (--offset-metadata-max-bytes)`,
       );
     }
-    const key = offsetKey(o.topic, o.partition);
+    const key = partitionKey(o.topic, o.partition);
     if (seen.has(key))
       throw new BrokerError('INVALID_REQUEST', `${o.topic}/${o.partition} appears twice in the commit`);
     seen.add(key);

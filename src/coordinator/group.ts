@@ -10,6 +10,8 @@
  *   CompletingRebalance ──assignment persisted──► Stable ──join, leave, expiry, topic change──► PreparingRebalance
  *   PreparingRebalance ──last member gone──► Empty;  Empty ──deleted or offsets expired──► Dead
  */
+
+import { partitionKey } from '../shared/partition-key.ts';
 import type {
   CommittedOffset,
   GroupDescription,
@@ -68,10 +70,6 @@ export interface Member {
   /** Synced the current generation (a cooperative follow-up rebalance waits for every member to). */
   synced: boolean;
   sessionTimer: ReturnType<typeof setTimeout> | null;
-}
-
-export function offsetKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
 }
 
 export class Group {
@@ -274,7 +272,7 @@ export function restoreGroups(records: readonly GroupRecord[]): Map<string, Grou
   // Groups known only from their offsets count as empty since their last commit (see expireOffsets).
   for (const record of records) {
     if (record.kind === 'offset') {
-      const key = offsetKey(record.topic, record.partition);
+      const key = partitionKey(record.topic, record.partition);
       if (record.offset === null) groups.get(record.groupId)?.offsets.delete(key);
       else groupOrCreate(record.groupId).offsets.set(key, record.offset);
       continue;

@@ -25,6 +25,7 @@ import type {
 import type { TopicRecord } from '../coordinator/topic-registry.ts';
 import type { PartitionOffsets } from '../partition/partition-manager.ts';
 import { BrokerError } from '../shared/errors.ts';
+import { partitionKey } from '../shared/partition-key.ts';
 import type { EpochEnd } from '../storage/leader-epochs.ts';
 import type { AppendOptions } from '../storage/partition-log.ts';
 import type {
@@ -44,7 +45,7 @@ import type {
   TopicDescription,
   TopicSummary,
 } from './engine.ts';
-import { groupStats, lagKey, lagRows, withLag } from './group-lag.ts';
+import { groupStats, lagRows, withLag } from './group-lag.ts';
 import { workerFor } from './placement.ts';
 
 /** What the engine asks of the owner of a set of partitions. */
@@ -435,8 +436,8 @@ export class BrokerEngine implements Engine {
       this.store.groupCounts(),
     ]);
     const partitions = all.flat();
-    const logEnd = new Map(partitions.map((p) => [lagKey(p.topic, p.partition), p.logEndOffset]));
-    const groups = groupStats(counts, (topic, partition) => logEnd.get(lagKey(topic, partition)));
+    const logEnd = new Map(partitions.map((p) => [partitionKey(p.topic, p.partition), p.logEndOffset]));
+    const groups = groupStats(counts, (topic, partition) => logEnd.get(partitionKey(topic, partition)));
     return {
       workers: this.hosts.length,
       groups,
@@ -496,7 +497,7 @@ export class BrokerEngine implements Engine {
         [...byTopic].flatMap(([topic, ps]) =>
           [...this.byHost(topic, ps)].map(async ([w, owned]) => {
             for (const o of await this.hosts[w]!.offsets(topic, owned)) {
-              rows.get(lagKey(topic, o.partition))!.logEndOffset = o.logEndOffset;
+              rows.get(partitionKey(topic, o.partition))!.logEndOffset = o.logEndOffset;
             }
           }),
         ),

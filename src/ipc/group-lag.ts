@@ -8,14 +8,11 @@
 
 import type { GroupCounts } from '../coordinator/coordinator.ts';
 import type { GroupDescription } from '../coordinator/group-api.ts';
+import { partitionKey } from '../shared/partition-key.ts';
 import type { GroupLagDescription, GroupPartitionLag, GroupStats } from './engine.ts';
 
 /** Bounds the lag series of `stats()` (metrics): beyond this many partitions over all groups, no more. */
 export const MAX_LAG_SERIES = 10_000;
-
-export function lagKey(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
 
 /** One row per partition the group committed or owns; log ends unknown (-1) until the caller sets them. */
 export function lagRows(
@@ -23,7 +20,7 @@ export function lagRows(
 ): Map<string, GroupPartitionLag> {
   const rows = new Map<string, GroupPartitionLag>();
   const row = (topic: string, partition: number): GroupPartitionLag => {
-    const key = lagKey(topic, partition);
+    const key = partitionKey(topic, partition);
     let r = rows.get(key);
     if (!r) {
       r = {

@@ -18,6 +18,7 @@ import type {
 } from '../ipc/engine.ts';
 import { BrokerError } from '../shared/errors.ts';
 import { type Logger, silentLogger } from '../shared/logger.ts';
+import { parsePartitionKey, partitionKey } from '../shared/partition-key.ts';
 import { openFileLog } from '../storage/file-log.ts';
 import { type EpochEnd, epochEnd, lastEpoch } from '../storage/leader-epochs.ts';
 import { MemoryLog } from '../storage/memory-log.ts';
@@ -48,10 +49,6 @@ export function partitionDirName(topic: string, partition: number): string {
   return `${topic}-${partition}`;
 }
 
-function key(topic: string, partition: number): string {
-  return `${topic}\u0000${partition}`;
-}
-
 export class PartitionManager {
   private readonly logs = new Map<string, PartitionLog>();
   private readonly waiters = new Map<string, Set<FetchWaiter>>();
@@ -77,7 +74,7 @@ export class PartitionManager {
   /** Opens (creating when missing) the logs of `partitions` of `topic`. */
   async open(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void> {
     for (const partition of partitions) {
-      const k = key(topic, partition);
+      const k = partitionKey(topic, partition);
       if (this.logs.has(k)) continue;
       this.logs.set(k, await this.openLog(topic, partition, config));
     }
@@ -108,7 +105,7 @@ export class PartitionManager {
   /** Closes and deletes the logs of `partitions` (topic deletion). Waiting fetches fail. */
   async remove(topic: string, partitions: number[]): Promise<void> {
     for (const partition of partitions) {
-      const k = key(topic, partition);
+      const k = partitionKey(topic, partition);
       const log = this.logs.get(k);
       this.logs.delete(k);
       this.wake(k);
@@ -128,7 +125,7 @@ export class PartitionManager {
   /** Applies a changed topic config: each log is closed cleanly and reopened with it. */
   async reconfigure(topic: string, partitions: number[], config: Readonly<LogConfig>): Promise<void> {
     for (const partition of partitions) {
-      const k = key(topic, partition);
+      const k = partitionKey(topic, partition);
       const log = this.logs.get(k);
       if (!log) continue;
       if (this.options.memory) continue; // a memory log keeps its data; new settings apply to new topics only
@@ -138,7 +135,7 @@ export class PartitionManager {
   }
 
   private log(topic: string, partition: number): PartitionLog {
-    const log = this.logs.get(key(topic, partition));
+    const log = this.logs.get(partitionKey(topic, partition));
     if (!log) {
       throw new BrokerError(
         'UNKNOWN_TOPIC_OR_PARTITION',
@@ -167,7 +164,7 @@ export class PartitionManager {
       return Promise.reject(err);
     }
     const pending = log.append(batches, options);
-    const k = key(topic, partition);
+    const k = partitionKey(topic, partition);
     return pending.then((result) => {
       this.wake(k);
       return {
@@ -240,7 +237,7 @@ export class PartitionManager {
     attempt: () => Promise<T>,
   ): Promise<T> {
     const deadline = Date.now() + Math.max(0, request.maxWaitMs);
-    const k = key(request.topic, request.partition);
+    const k = partitionKey(request.topic, request.partition);
     for (;;) {
       const result = await attempt();
       const left = deadline - Date.now();
@@ -310,10 +307,10 @@ export class PartitionManager {
   async allOffsets(): Promise<Array<PartitionOffsets & { topic: string }>> {
     const out: Array<PartitionOffsets & { topic: string }> = [];
     for (const [k, log] of this.logs) {
-      const [topic, partition] = k.split('\u0000') as [string, string];
+      const { topic, partition } = parsePartitionKey(k);
       out.push({
         topic,
-        partition: Number(partition),
+        partition,
         logStartOffset: log.logStartOffset,
         logEndOffset: log.logEndOffset,
       });

@@ -13,6 +13,7 @@
  */
 import type { CommitOffset } from '../../coordinator/group-api.ts';
 import { ERRORS } from '../../shared/errors.ts';
+import { partitionKey } from '../../shared/partition-key.ts';
 import { errorCode, type KafkaApi } from '../api.ts';
 
 export const offsetCommitApi: KafkaApi<8> = {
@@ -22,13 +23,12 @@ export const offsetCommitApi: KafkaApi<8> = {
   async handle(request, _version, ctx) {
     const counts = new Map((await ctx.engine.listTopics()).map((t) => [t.name, t.partitions]));
     const codes = new Map<string, number>();
-    const key = (topic: string, partition: number) => `${topic}\u0000${partition}`;
     const offsets: CommitOffset[] = [];
     for (const topic of request.topics) {
       for (const p of topic.partitions) {
         const count = counts.get(topic.name);
         if (count === undefined || p.partitionIndex < 0 || p.partitionIndex >= count) {
-          codes.set(key(topic.name, p.partitionIndex), ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
+          codes.set(partitionKey(topic.name, p.partitionIndex), ERRORS.UNKNOWN_TOPIC_OR_PARTITION.code);
           continue;
         }
         offsets.push({
@@ -60,7 +60,7 @@ export const offsetCommitApi: KafkaApi<8> = {
         name: topic.name,
         partitions: topic.partitions.map((p) => ({
           partitionIndex: p.partitionIndex,
-          errorCode: codes.get(key(topic.name, p.partitionIndex)) ?? whole,
+          errorCode: codes.get(partitionKey(topic.name, p.partitionIndex)) ?? whole,
         })),
       })),
     };

@@ -47,6 +47,7 @@ import {
   readBatchHeader,
 } from '../../records/batch-header.ts';
 import { BrokerError, ERRORS } from '../../shared/errors.ts';
+import { partitionKey } from '../../shared/partition-key.ts';
 import { errorCode, errorMessage, type KafkaApi, type KafkaContext } from '../api.ts';
 import type { ProduceRequest, ProduceResponse } from '../generated/messages.ts';
 import { currentLeaders } from './metadata.ts';
@@ -178,7 +179,7 @@ function takeTurn(engine: Engine, topic: string, partition: number): Turn {
     tails = new Map();
     lastTurns.set(engine, tails);
   }
-  const key = `${topic}\u0000${partition}`;
+  const key = partitionKey(topic, partition);
   const previous = tails.get(key);
   let done!: () => void;
   const mine = new Promise<void>((resolve) => {
