@@ -50,6 +50,7 @@ serveRpc(parentPort!, {
   truncateFullyAndStartAt: (topic: string, partition: number, offset: number) =>
     manager.truncateFullyAndStartAt(topic, partition, offset),
   epochEnd: (topic: string, partition: number, epoch: number) => manager.epochEnd(topic, partition, epoch),
+  epochAt: (topic: string, partition: number, offset: number) => manager.epochAt(topic, partition, offset),
   lastEpoch: (topic: string, partition: number) => manager.lastEpoch(topic, partition),
   fetchRaw: (request: FetchRequest) => manager.fetchRaw(request),
   fetchRecords: (request: FetchRequest) => manager.fetchRecords(request),

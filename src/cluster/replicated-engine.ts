@@ -473,12 +473,19 @@ export class ReplicatedEngine implements Engine {
     }
   }
 
-  async listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult> {
+  async listOffset(
+    topic: string,
+    partition: number,
+    spec: OffsetSpec,
+    options?: { leaderEpoch?: number },
+  ): Promise<OffsetResult> {
     const r = this.leader(topic, partition);
-    if (spec === 'latest') return { offset: r.hw };
+    checkEpoch(r, options?.leaderEpoch);
+    if (spec === 'latest') return { offset: r.hw, leaderEpoch: r.epoch };
     const found = await this.local.listOffset(topic, partition, spec);
     if (spec !== 'earliest' && found.offset >= r.hw) return { offset: -1 };
-    return found;
+    if (found.offset >= r.hw) return { ...found, leaderEpoch: r.epoch }; // an empty log: where the next goes
+    return { ...found, leaderEpoch: await this.local.epochAtLocal(topic, partition, found.offset) };
   }
 
   async deleteRecords(topic: string, partition: number, beforeOffset: number): Promise<DeleteRecordsResult> {

@@ -63,6 +63,7 @@ export interface PartitionHost {
   truncate(topic: string, partition: number, offset: number): Promise<PartitionOffsets>;
   truncateFullyAndStartAt(topic: string, partition: number, offset: number): Promise<PartitionOffsets>;
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd>;
+  epochAt(topic: string, partition: number, offset: number): Promise<number>;
   lastEpoch(topic: string, partition: number): Promise<number>;
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
@@ -271,6 +272,10 @@ export class BrokerEngine implements Engine {
 
   epochEndLocal(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
     return this.track(() => this.host(topic, partition).epochEnd(topic, partition, epoch));
+  }
+
+  epochAtLocal(topic: string, partition: number, offset: number): Promise<number> {
+    return this.track(() => this.host(topic, partition).epochAt(topic, partition, offset));
   }
 
   lastEpochLocal(topic: string, partition: number): Promise<number> {

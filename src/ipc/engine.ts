@@ -134,6 +134,11 @@ export interface OffsetResult {
   /** -1 when no record has a timestamp at or after the one asked for. */
   offset: number;
   timestamp?: number;
+  /**
+   * In a cluster: the leader epoch of the batch holding `offset` (the leader's current epoch for 'latest';
+   * -1 when unknown), which Kafka's ListOffsets returns. Absent on a single broker.
+   */
+  leaderEpoch?: number;
 }
 
 /** Where a group stands on one partition: what it committed against what the log holds. */
@@ -232,7 +237,16 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
   produce(request: ProduceRequest): Promise<ProduceResult>;
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
-  listOffset(topic: string, partition: number, spec: OffsetSpec): Promise<OffsetResult>;
+  /**
+   * `leaderEpoch`: the leader epoch the caller knows (Kafka's currentLeaderEpoch), checked in a cluster as
+   * fetches check it (FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH); a single broker ignores it.
+   */
+  listOffset(
+    topic: string,
+    partition: number,
+    spec: OffsetSpec,
+    options?: { leaderEpoch?: number },
+  ): Promise<OffsetResult>;
   /**
    * Moves the partition's logStartOffset up to `beforeOffset` (-1: the high watermark), deleting the
    * records below it (Kafka's DeleteRecords). Beyond the log end: OFFSET_OUT_OF_RANGE.

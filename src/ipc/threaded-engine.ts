@@ -116,6 +116,9 @@ class WorkerHost implements PartitionHost {
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
     return this.rpc.call('epochEnd', topic, partition, epoch);
   }
+  epochAt(topic: string, partition: number, offset: number): Promise<number> {
+    return this.rpc.call('epochAt', topic, partition, offset);
+  }
   lastEpoch(topic: string, partition: number): Promise<number> {
     return this.rpc.call('lastEpoch', topic, partition);
   }

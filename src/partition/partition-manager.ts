@@ -20,7 +20,7 @@ import { BrokerError } from '../shared/errors.ts';
 import { type Logger, silentLogger } from '../shared/logger.ts';
 import { parsePartitionKey, partitionKey } from '../shared/partition-key.ts';
 import { openFileLog } from '../storage/file-log.ts';
-import { type EpochEnd, epochEnd, lastEpoch } from '../storage/leader-epochs.ts';
+import { type EpochEnd, epochAt, epochEnd, lastEpoch } from '../storage/leader-epochs.ts';
 import { MemoryLog } from '../storage/memory-log.ts';
 import type { AppendOptions, PartitionLog } from '../storage/partition-log.ts';
 
@@ -195,6 +195,13 @@ export class PartitionManager {
   /** Where leader epoch `epoch` ends in the partition's log (leader-epochs.ts). */
   epochEnd(topic: string, partition: number, epoch: number): Promise<EpochEnd> {
     return epochEnd(this.log(topic, partition), epoch);
+  }
+
+  /** The leader epoch of the batch holding `offset`; -1 when the log does not hold it. */
+  async epochAt(topic: string, partition: number, offset: number): Promise<number> {
+    const log = this.log(topic, partition);
+    if (offset < log.logStartOffset || offset >= log.logEndOffset) return -1;
+    return epochAt(log, offset);
   }
 
   /** The leader epoch of the partition's last batch, -1 when it is empty. */

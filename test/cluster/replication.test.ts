@@ -312,6 +312,27 @@ describe('replication', () => {
       expect(fenced.errorCode).toBe(74); // FENCED_LEADER_EPOCH
       expect(fenced.currentLeader).toMatchObject({ leaderId: now.leader, leaderEpoch: now.leaderEpoch });
       expect((await fetchAt(now.leaderEpoch + 5)).errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
+
+      // ListOffsets checks the epoch the same way, and says which epoch wrote the offset it answers.
+      const listAt = async (epoch: number, timestamp: number) => {
+        const { body } = await wire.request(2, 7, {
+          replicaId: -1,
+          isolationLevel: 0,
+          topics: [
+            { name: topic, partitions: [{ partitionIndex: 0, currentLeaderEpoch: epoch, timestamp }] },
+          ],
+        });
+        return body.topics[0]!.partitions[0]!;
+      };
+      const latest = await listAt(now.leaderEpoch, -1);
+      expect(latest).toMatchObject({ errorCode: 0, offset: log.length, leaderEpoch: now.leaderEpoch });
+      const earliest = await listAt(-1, -2);
+      expect(earliest).toMatchObject({ errorCode: 0, offset: 0 });
+      // The first records were written before the kill, by the first leader: an older epoch.
+      expect(earliest.leaderEpoch).toBeGreaterThanOrEqual(0);
+      expect(earliest.leaderEpoch).toBeLessThan(now.leaderEpoch);
+      expect((await listAt(now.leaderEpoch - 1, -1)).errorCode).toBe(74); // FENCED_LEADER_EPOCH
+      expect((await listAt(now.leaderEpoch + 5, -2)).errorCode).toBe(75); // UNKNOWN_LEADER_EPOCH
     } finally {
       wire.socket.destroy();
     }

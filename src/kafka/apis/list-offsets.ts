@@ -21,10 +21,11 @@
  * their max timestamp); it serves an admin query, not a hot path.
  *
  * leaderEpoch (the epoch of the record at the offset returned) is 0 on a single broker, which never changes
- * leader; in a cluster it is -1 (unknown: the engine does not say which epoch wrote an offset), which
- * clients take as "no epoch to validate the position with". In a cluster the engine refuses a partition
- * this broker does not lead with NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is elected), and
- * the client goes to the leader Metadata names. currentLeaderEpoch is not checked.
+ * leader. In a cluster it is the epoch of the batch holding the offset (the leader's own epoch for latest),
+ * which consumers keep to validate their position after a leader change (KIP-320). There the engine refuses
+ * a partition this broker does not lead with NOT_LEADER_OR_FOLLOWER (LEADER_NOT_AVAILABLE while none is
+ * elected), and a currentLeaderEpoch (v4+) other than the leader's with FENCED_LEADER_EPOCH (older) or
+ * UNKNOWN_LEADER_EPOCH (newer), as Fetch does; the client refreshes its metadata and asks again.
  */
 import type { Engine, OffsetResult } from '../../ipc/engine.ts';
 import { errorCode, type KafkaApi } from '../api.ts';
@@ -39,21 +40,29 @@ export const listOffsetsApi: KafkaApi<2> = {
   minVersion: 1,
   maxVersion: 7,
   async handle(request, version, ctx) {
-    const offsetEpoch = ctx.engine.brokers() === null ? 0 : -1;
+    const single = ctx.engine.brokers() === null;
     const topics = await Promise.all(
       request.topics.map(async (topic) => ({
         name: topic.name,
         partitions: await Promise.all(
           topic.partitions.map(async (p): Promise<ListOffsetsResponse.ListOffsetsPartitionResponse> => {
             try {
-              const found = await lookup(ctx.engine, topic.name, p.partitionIndex, p.timestamp);
+              const known = p.currentLeaderEpoch ?? -1;
+              const found = await lookup(
+                ctx.engine,
+                topic.name,
+                p.partitionIndex,
+                p.timestamp,
+                known >= 0 ? { leaderEpoch: known } : {},
+              );
               return {
                 partitionIndex: p.partitionIndex,
                 errorCode: 0,
                 timestamp: found.timestamp ?? -1,
                 offset: found.offset,
                 // leaderEpoch exists from v4 (and is not ignorable): left out before.
-                leaderEpoch: version >= 4 && found.offset >= 0 ? offsetEpoch : undefined,
+                leaderEpoch:
+                  version >= 4 && found.offset >= 0 ? (single ? 0 : (found.leaderEpoch ?? -1)) : undefined,
               };
             } catch (err) {
               return {
@@ -71,11 +80,19 @@ export const listOffsetsApi: KafkaApi<2> = {
   },
 };
 
-function lookup(engine: Engine, topic: string, partition: number, timestamp: number): Promise<OffsetResult> {
-  if (timestamp === EARLIEST) return engine.listOffset(topic, partition, 'earliest');
-  if (timestamp === LATEST) return engine.listOffset(topic, partition, 'latest');
-  if (timestamp === MAX_TIMESTAMP) return maxTimestampOffset(engine, topic, partition);
-  return engine.listOffset(topic, partition, { timestamp });
+type Known = { leaderEpoch?: number };
+
+function lookup(
+  engine: Engine,
+  topic: string,
+  partition: number,
+  timestamp: number,
+  known: Known,
+): Promise<OffsetResult> {
+  if (timestamp === EARLIEST) return engine.listOffset(topic, partition, 'earliest', known);
+  if (timestamp === LATEST) return engine.listOffset(topic, partition, 'latest', known);
+  if (timestamp === MAX_TIMESTAMP) return maxTimestampOffset(engine, topic, partition, known);
+  return engine.listOffset(topic, partition, { timestamp }, known);
 }
 
 /**
@@ -83,8 +100,13 @@ function lookup(engine: Engine, topic: string, partition: number, timestamp: num
  * search over "first record at or after t". Invariant: a record at or after `low` exists (and `low` is a
  * timestamp some record has); none at or after `high`.
  */
-async function maxTimestampOffset(engine: Engine, topic: string, partition: number): Promise<OffsetResult> {
-  const at = (timestamp: number) => engine.listOffset(topic, partition, { timestamp });
+async function maxTimestampOffset(
+  engine: Engine,
+  topic: string,
+  partition: number,
+  known: Known,
+): Promise<OffsetResult> {
+  const at = (timestamp: number) => engine.listOffset(topic, partition, { timestamp }, known);
   const first = await at(Number.MIN_SAFE_INTEGER);
   if (first.offset < 0 || first.timestamp === undefined) return { offset: -1 };
   let low = first.timestamp;
