@@ -46,6 +46,7 @@ export type LocalLogs = Pick<
   | 'epochEndLocal'
   | 'lastEpochLocal'
   | 'localOffsets'
+  | 'allLocalOffsets'
   | 'fetchRaw'
   | 'deleteRecords'
   | 'topicLogConfig'
@@ -118,6 +119,8 @@ export class ReplicaManager {
   private readonly tailBudget = new TailBudget();
   private isrTimer: ReturnType<typeof setInterval> | null = null;
   private stopped = false;
+  /** Whether the logs left from before this process started have been checked for foreign ones. */
+  private scannedLocalLogs = false;
 
   constructor(options: ReplicaManagerOptions) {
     this.options = options;
@@ -162,11 +165,54 @@ export class ReplicaManager {
         });
       }
     }
+    const foreign: Array<{ topic: string; partition: number }> = [];
     for (const [key, r] of this.replicas) {
       if (seen.has(key)) continue;
       this.retire(r, `this broker no longer holds a replica of partition ${r.partition} of '${r.topic}'`);
       this.replicas.delete(key);
       this.options.onRoleChange?.(r.topic, r.partition, undefined);
+      if (this.isForeign(r.topic, r.partition)) foreign.push(r);
+    }
+    if (!this.scannedLocalLogs) {
+      // Replicas moved away while this broker was down left their logs here: find them once.
+      this.scannedLocalLogs = true;
+      for (const p of await logs.allLocalOffsets()) {
+        if (p.logEndOffset > 0 && this.isForeign(p.topic, p.partition)) foreign.push(p);
+      }
+    }
+    for (const { topic, partition } of foreign) await this.release(topic, partition);
+  }
+
+  /** Whether the cluster assigns this partition of the topic this broker knows to other brokers only. */
+  private isForeign(topic: string, partition: number): boolean {
+    const { metadata, nodeId, logs } = this.options;
+    const entry = metadata.partition(topic, partition);
+    if (!entry || logs.topicId(topic) !== metadata.topics.get(topic)?.meta.topicId) return false;
+    return !entry.meta.replicas.includes(nodeId) && !(entry.meta.targetReplicas ?? []).includes(nodeId);
+  }
+
+  /**
+   * Empties the log of a partition this broker holds no replica of any more (a reassignment moved it), as
+   * Kafka's StopReplica with deletion does. It starts again at offset 0, so should the partition come back
+   * here, the replica copies the leader's whole log (from the leader's log start) before it can be in sync.
+   */
+  private async release(topic: string, partition: number): Promise<void> {
+    try {
+      const before = await this.options.logs.localOffsets(topic, partition);
+      if (before.logEndOffset === 0) return;
+      await this.options.logs.startOverLocal(topic, partition, 0);
+      this.options.logger.info('deleted the log of a replica moved to other brokers', {
+        topic,
+        partition,
+        logStartOffset: before.logStartOffset,
+        logEndOffset: before.logEndOffset,
+      });
+    } catch (err) {
+      this.options.logger.warn('cannot delete the log of a replica moved away', {
+        topic,
+        partition,
+        error: etcdErrorText(err),
+      });
     }
   }
 

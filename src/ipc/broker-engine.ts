@@ -282,6 +282,11 @@ export class BrokerEngine implements Engine {
     return this.track(() => this.host(topic, partition).lastEpoch(topic, partition));
   }
 
+  /** The offsets of every partition log this broker holds. */
+  async allLocalOffsets(): Promise<Array<PartitionOffsets & { topic: string }>> {
+    return (await Promise.all(this.hosts.map((h) => h.allOffsets()))).flat();
+  }
+
   async localOffsets(topic: string, partition: number): Promise<PartitionOffsets> {
     const [offsets] = await this.track(() => this.host(topic, partition).offsets(topic, [partition]));
     return offsets!;

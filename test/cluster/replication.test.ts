@@ -8,7 +8,8 @@
  * serving; and unmodified Kafka clients (kafkajs) finding each partition's leader through Metadata.
  */
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -515,6 +516,14 @@ describe('replication', () => {
       ...Array.from({ length: 100 }, (_, i) => `r${i}`),
       'after-move',
     ]);
+    // The broker moved away from deletes its copy of the log (what is left is one empty segment).
+    const gone = path.join(dataDirs.get(before.leader)!, `${topic}-0`);
+    await waitFor('the old replica emptying its log', 15_000, async () => {
+      const bytes = readdirSync(gone)
+        .filter((f) => f.endsWith('.log'))
+        .reduce((sum, f) => sum + statSync(path.join(gone, f)).size, 0);
+      return bytes === 0 ? true : undefined;
+    });
     // A broker that holds no replica any more describes the partition with the leader's offsets.
     const outsider = [1, 2, 3].find((b) => !target.includes(b))!;
     const seen = await describe_(topic, brokers.get(outsider)!);
