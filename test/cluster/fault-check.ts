@@ -6,7 +6,8 @@
  * dir with every broker's log is then kept and named; `--keep` keeps it anyway), 2 on bad arguments.
  * `--debug` runs the brokers with `--log-level debug`.
  */
-import { formatReport, runFaultCheck } from './fault-checker.ts';
+import { runFaultCheck } from './fault-checker.ts';
+import { formatReport } from './fault-verify.ts';
 
 const USAGE =
   'usage: bun test/cluster/fault-check.ts [--seconds 90] [--seed N] [--producers 4] [--debug] [--keep]';

@@ -1,14 +1,15 @@
 /**
  * @module
- * Replication under faults (test/cluster/fault-checker.ts): producers with unique values and acks=all
- * while brokers are killed with SIGKILL and restarted, frozen with SIGSTOP, and etcd is killed once; after
- * healing, every acknowledged value is at its offset, no value appears more often than it was sent, and
- * the three replicas are byte-identical below the high watermark. Real processes; the run lasts
- * FRESHET_TEST_FAULT_SECONDS (default 25; `npm run chaos` runs longer), its schedule seeded by
- * FRESHET_TEST_FAULT_SEED.
+ * Replication under faults (run by test/cluster/fault-checker.ts, checked by fault-verify.ts): producers
+ * with unique values and acks=all while brokers are killed with SIGKILL and restarted, frozen with
+ * SIGSTOP, and etcd is killed once; after healing, every acknowledged value is at its offset, no value
+ * appears more often than it was sent, and the three replicas are byte-identical below the high watermark.
+ * Real processes; the run lasts FRESHET_TEST_FAULT_SECONDS (default 25; `npm run chaos` runs longer), its
+ * schedule seeded by FRESHET_TEST_FAULT_SEED.
  */
 import { describe, expect, it } from 'vitest';
-import { formatReport, runFaultCheck } from './fault-checker.ts';
+import { runFaultCheck } from './fault-checker.ts';
+import { formatReport } from './fault-verify.ts';
 
 const SECONDS = Number(process.env.FRESHET_TEST_FAULT_SECONDS ?? 25);
 const SEED = Number(process.env.FRESHET_TEST_FAULT_SEED ?? 7);
