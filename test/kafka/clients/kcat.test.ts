@@ -104,10 +104,14 @@ async function consumeAll(
 }
 
 /** Every stored batch's codec, read raw over HTTP (batches are stored as the producer sent them). */
-async function storedCodecs(broker: BrokerHandle, topic: string): Promise<Set<CompressionType>> {
+/** Every stored batch's codec and record count, in log order per partition. */
+async function storedBatches(
+  broker: BrokerHandle,
+  topic: string,
+): Promise<Array<{ codec: CompressionType; records: number }>> {
   const http = new HttpClient({ url: broker.url });
   const described = await new Admin({ url: broker.url }).describeTopic(topic);
-  const codecs = new Set<CompressionType>();
+  const batches: Array<{ codec: CompressionType; records: number }> = [];
   for (const { partition, highWatermark } of described.partitions) {
     let offset = 0;
     for (let round = 0; offset < highWatermark && round < 10_000; round++) {
@@ -122,13 +126,16 @@ async function storedCodecs(broker: BrokerHandle, topic: string): Promise<Set<Co
       if (body.length === 0) throw new Error(`${topic}/${partition}: no batch at ${offset}`);
       for (let pos = 0; pos < body.length; ) {
         const header = readBatchHeader(body, pos);
-        codecs.add(compressionOf(header.attributes));
+        batches.push({
+          codec: compressionOf(header.attributes),
+          records: lastOffsetOf(header) - header.baseOffset + 1,
+        });
         offset = lastOffsetOf(header) + 1;
         pos += header.sizeInBytes;
       }
     }
   }
-  return codecs;
+  return batches;
 }
 
 /** Asserts: each partition's offsets run 0..n-1 once each, and a single producer's order is kept in each. */
@@ -209,12 +216,19 @@ describe('kcat', () => {
       ]);
 
       // The broker stored what kcat sent: batches in this codec (librdkafka silently sends uncompressed
-      // when the broker's ApiVersions lack what the codec needs, e.g. Produce v7 for zstd).
+      // when the broker's ApiVersions lack what the codec needs, e.g. Produce v7 for zstd). A batch of a
+      // few records may still go plain: librdkafka keeps the plain form of a batch that compression does
+      // not shrink, which happens when a busy machine cuts the batches short.
+      const batches = await storedBatches(broker, topic);
+      const plainOfMany = batches.filter((b) => b.codec !== codecId && b.records > 4);
       expect(
-        [...(await storedCodecs(broker, topic))],
-        `codecs of the stored batches (0 = none: librdkafka chose not to compress; FRESHET_KCAT_DEBUG=1 ` +
-          `shows "Broker does not support compression type ${codec}" when ApiVersions made it think so)`,
-      ).toEqual([codecId]);
+        plainOfMany,
+        `batches of more than 4 records not in ${codec} (0 = none: librdkafka chose not to compress; ` +
+          `FRESHET_KCAT_DEBUG=1 shows "Broker does not support compression type ${codec}" when ApiVersions ` +
+          'made it think so)',
+      ).toEqual([]);
+      expect(batches.filter((b) => b.codec === codecId).length).toBeGreaterThan(0);
+      expect(batches.filter((b) => b.codec !== codecId && b.codec !== 0)).toEqual([]);
 
       const records = await consumeAll(broker, topic);
       expect(records).toHaveLength(MESSAGES);
