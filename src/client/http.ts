@@ -53,6 +53,11 @@ export interface RequestOptions {
   route?: { topic: string; partition: number };
   /** Send to this broker (its base URL) rather than where the router would. */
   baseUrl?: string;
+  /**
+   * Called when a successful answer's headers arrive, before its body: for a pipelined produce
+   * (`pipeline=true`), the moment the leader has appended the batches (header `freshet-appended`).
+   */
+  onHeaders?: (headers: Headers) => void;
 }
 
 /** A successful answer as it came: the body bytes and the response headers. */
@@ -194,6 +199,7 @@ export class HttpClient {
           body: body as BodyInit | undefined,
           signal: controller.signal,
         });
+        if (response.ok) options.onHeaders?.(response.headers);
         bytes = new Uint8Array(await response.arrayBuffer());
       } catch (err) {
         if (options.signal?.aborted) throw options.signal.reason ?? err;
@@ -206,12 +212,36 @@ export class HttpClient {
         throw new FreshetError('NETWORK_EXCEPTION', `${method} ${url}: ${message}`, { cause: err });
       }
       if (!response.ok) throw errorFromResponse(response, bytes, method, path);
+      if (response.headers.has(APPENDED_HEADER)) return laterAnswer(response, bytes, method, path);
       return { body: bytes, headers: response.headers };
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** Set on a pipelined produce's answer: its status went when the leader appended, its body after (respond.ts). */
+export const APPENDED_HEADER = 'freshet-appended';
+
+/**
+ * A pipelined produce's body: a filler value (msgpack nil, or JSON whitespace), then the answer, or the
+ * `{error}` of a write that failed after its append (a 200 whose failure came late), thrown as such.
+ */
+function laterAnswer(response: Response, bytes: Uint8Array, method: string, path: string): RawAnswer {
+  const json = (response.headers.get('content-type') ?? '').includes('json');
+  const body = json ? bytes : bytes.subarray(bytes[0] === 0xc0 ? 1 : 0);
+  let decoded: { error?: { code?: unknown; message?: unknown } } | undefined;
+  try {
+    decoded = decodeBody(response.headers, body) as typeof decoded;
+  } catch {
+    throw new FreshetError(
+      'UNKNOWN_SERVER_ERROR',
+      `${method} ${path}: the answer after the append is cut off`,
+    );
+  }
+  if (decoded?.error !== undefined) throw errorFromResponse(response, body, method, path);
+  return { body, headers: response.headers };
 }
 
 function queryString(query: RequestOptions['query']): string {

@@ -8,9 +8,17 @@
  * joins its partition's queue: the explicit partition, else murmur2 of the key (the broker's and Java's
  * partitioner), else the topic's sticky partition, which moves to another random partition each time a
  * batch for it is sealed. A queue seals a batch when it holds `batchBytes` or its oldest record has waited
- * `lingerMs`, and keeps one request in flight, so retries never reorder a partition. While that request is
- * out, the queue seals and encodes its next batch, so the next request leaves as soon as the answer comes
- * (before the answered records are settled): client and broker work at the same time instead of in turn.
+ * `lingerMs`. While a request is out, the queue seals and encodes its next batch, so the next request leaves
+ * as soon as it may (before the answered records are settled): client and broker work at the same time
+ * instead of in turn.
+ *
+ * When it may: a queue never has two requests whose append is not known yet, so a partition's batches are
+ * appended in the order they were sealed, whatever the connections do. On a single broker a request's
+ * answer is that knowledge, so one request is in flight. In a cluster, with acks=all, a batch goes with
+ * `?pipeline=true`: the leader sends the answer's headers once it has appended the batch and the body once
+ * the in-sync replicas have it, and the next batch leaves at the headers; up to `maxInFlight` requests wait
+ * for their replicas at once, which hides the replication round behind the next batch's transfer and
+ * append. Records settle in their partition's order either way.
  *
  * A batch is sent with `?answer=range`: the broker answers its offset range, and the records' offsets are
  * counted from its base offset here (a result per record cost the broker more than the append). Records
@@ -53,6 +61,14 @@ export interface ProducerOptions extends HttpOptions, Partial<RetryPolicy> {
   maxBufferedBytes?: number;
   /** Default 'all'. */
   acks?: Acks;
+  /**
+   * Requests per partition whose records are appended but not yet acknowledged by the in-sync replicas
+   * (acks=all in a cluster); default 5, as Kafka's max.in.flight.requests.per.connection. 1 waits for
+   * each acknowledgement before the next batch leaves. A batch whose acknowledgement fails after its append
+   * is sent again behind the later ones, so its records can appear twice, the second time after later
+   * records (a Kafka producer without idempotence does the same); with 1, the copy comes right after.
+   */
+  maxInFlight?: number;
   /** A topic's cached partition count is refreshed (in the background) after this long; default 5 min. */
   metadataMaxAgeMs?: number;
 }
@@ -116,9 +132,14 @@ interface PartitionQueue {
   /** Records not yet sealed into a batch, in send order. */
   records: PendingRecord[];
   bytes: number;
-  /** Sealed while a request was in flight; sent as soon as that one is answered. */
+  /** Sealed while a request was in flight; sent as soon as that one is appended (or answered). */
   next: SealedBatch | null;
-  inFlight: boolean;
+  /** Requests sent and not yet answered. */
+  inFlight: number;
+  /** Of those, the ones not yet known to be appended: the next batch waits while there is one. */
+  unappended: number;
+  /** Settles once the latest request's records are settled: answers settle in the order they were sent. */
+  settled: Promise<void>;
   timer: ReturnType<typeof setTimeout> | null;
 }
 
@@ -141,6 +162,7 @@ export class Producer {
   private readonly batchBytes: number;
   private readonly maxBufferedBytes: number;
   private readonly acks: string;
+  private readonly maxInFlight: number;
   private readonly metadataMaxAgeMs: number;
   private readonly retry: RetryPolicy;
   private readonly topics = new Map<string, TopicState>();
@@ -163,6 +185,7 @@ export class Producer {
     this.batchBytes = options.batchBytes ?? 1024 * 1024;
     this.maxBufferedBytes = options.maxBufferedBytes ?? 32 * 1024 * 1024;
     this.acks = acksParam(options.acks ?? 'all');
+    this.maxInFlight = Math.max(1, Math.floor(options.maxInFlight ?? 5));
     this.metadataMaxAgeMs = options.metadataMaxAgeMs ?? 5 * 60_000;
     this.retry = {
       retries: options.retries ?? DEFAULT_RETRY_POLICY.retries,
@@ -407,7 +430,9 @@ export class Producer {
         records: [],
         bytes: 0,
         next: null,
-        inFlight: false,
+        inFlight: 0,
+        unappended: 0,
+        settled: Promise.resolve(),
         timer: null,
       };
       state.queues.set(partition, queue);
@@ -517,8 +542,8 @@ export class Producer {
 
   /**
    * Seals the queue's next batch when it is due (full, lingered, or flushing) and none is sealed yet, and
-   * sends the sealed batch when nothing is in flight: one request in flight per partition, one batch
-   * ready behind it.
+   * sends the sealed batch once every request before it is appended (and fewer than maxInFlight wait for
+   * their acknowledgement): one batch ready behind the requests in flight.
    */
   private dispatch(queue: PartitionQueue): void {
     if (queue.next === null && queue.records.length > 0) {
@@ -539,10 +564,11 @@ export class Producer {
         queue.next = this.seal(queue);
       }
     }
-    if (queue.inFlight || queue.next === null) return;
+    if (queue.unappended > 0 || queue.inFlight >= this.maxInFlight || queue.next === null) return;
     const batch = queue.next;
     queue.next = null;
-    queue.inFlight = true;
+    queue.inFlight++;
+    queue.unappended++;
     void this.produceBatch(queue, batch);
     // Seal the following batch now if it is due, so that it is ready when this one is answered.
     if (queue.records.length > 0) this.dispatch(queue);
@@ -569,18 +595,39 @@ export class Producer {
 
   private async produceBatch(queue: PartitionQueue, batch: SealedBatch): Promise<void> {
     const { topic: state, partition } = queue;
+    const pipeline = this.maxInFlight > 1 && this.acks === 'all' ? 'true' : undefined;
+    // Whether this request still holds the queue's next batch back (its append is not known yet).
+    let holding = true;
+    const appended = () => {
+      if (!holding) return;
+      holding = false;
+      queue.unappended--;
+      this.dispatch(queue);
+    };
+    const before = queue.settled;
+    let settledNow!: () => void;
+    queue.settled = new Promise((resolve) => {
+      settledNow = resolve;
+    });
     let answer: RangeAnswer | undefined;
     let error: FreshetError | null = null;
     try {
       answer = await withRetries(
         this.retry,
-        () =>
-          this.http.request<RangeAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
-            query: { partition, acks: this.acks, answer: 'range' },
+        () => {
+          // A resend after a failure that came after the append holds the next batches back again.
+          if (!holding) {
+            holding = true;
+            queue.unappended++;
+          }
+          return this.http.request<RangeAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
+            query: { partition, acks: this.acks, answer: 'range', pipeline },
             rawBody: batch.body,
             contentType: RECORD_BATCH,
             route: { topic: state.name, partition },
-          }),
+            onHeaders: appended,
+          });
+        },
         {
           onRetry: (err) => {
             if (err.code === 'UNKNOWN_TOPIC_OR_PARTITION') state.fetchedAt = 0;
@@ -593,13 +640,31 @@ export class Producer {
       if (error.code === 'UNKNOWN_TOPIC_OR_PARTITION' && state.phase === 'ready') state.phase = 'unknown';
     }
     // The next batch leaves before this one's records are settled.
-    queue.inFlight = false;
+    queue.inFlight--;
+    if (holding) {
+      holding = false;
+      queue.unappended--;
+    }
     this.dispatch(queue);
+    await before;
+    try {
+      this.settleBatch(batch, partition, state.name, answer, error);
+    } finally {
+      settledNow();
+    }
+  }
+
+  private settleBatch(
+    batch: SealedBatch,
+    partition: number,
+    topic: string,
+    answer: RangeAnswer | undefined,
+    error: FreshetError | null,
+  ): void {
     if (error !== null) {
       this.settle(batch.records, null, error);
       return;
     }
-    const topic = state.name;
     const baseOffset = answer?.baseOffset;
     if (typeof baseOffset === 'number') {
       const answered = answer!.partition ?? partition;

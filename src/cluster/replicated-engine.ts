@@ -430,6 +430,7 @@ export class ReplicatedEngine implements Engine {
     });
     replicas.appended(r, request.batches, result.baseOffset, result.lastOffset + 1);
     if (request.acks === -1) {
+      request.onAppended?.(result.baseOffset);
       await replicas.waitCommitted(r, result.lastOffset + 1, minInsync, this.config.replicaAckTimeoutMs);
     }
     return { ...result, logStartOffset: r.logStart };

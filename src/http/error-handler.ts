@@ -16,6 +16,12 @@ function errorBody(code: ErrorName, message: string) {
   return { error: { code, message } };
 }
 
+/** The `{error}` body of a failure, for an answer whose status line has already gone (a pipelined produce). */
+export function errorBodyOf(err: unknown): { error: { code: ErrorName; message: string } } {
+  if (err instanceof BrokerError) return errorBody(err.code, err.message);
+  return errorBody('UNKNOWN_SERVER_ERROR', 'internal server error');
+}
+
 function errorResponse(
   c: Context,
   code: ErrorName,

@@ -65,3 +65,10 @@ export function parseAcks(raw: string | undefined): Acks {
       throw new BrokerError('INVALID_REQUIRED_ACKS', `acks must be 0, 1, all or -1, not '${raw}'`);
   }
 }
+
+/** A yes/no query parameter: absent, `false` or `0` is no; `true`, `1` or empty (`?name`) is yes. */
+export function parseFlag(raw: string | undefined, name: string): boolean {
+  if (raw === undefined || raw === 'false' || raw === '0') return false;
+  if (raw === '' || raw === 'true' || raw === '1') return true;
+  throw new BrokerError('INVALID_REQUEST', `parameter '${name}' must be true or false, not '${raw}'`);
+}

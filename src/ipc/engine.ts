@@ -77,6 +77,11 @@ export interface ProduceRequest {
   /** One or more RecordBatch v2, as a client built them. The engine may rewrite them (baseOffset). */
   batches: Uint8Array;
   acks: Acks;
+  /**
+   * Called once the leader has appended the batches at `baseOffset`, when acks=all then waits for the
+   * in-sync replicas (in a cluster; a single broker answers right after its append and never calls it).
+   */
+  onAppended?: (baseOffset: number) => void;
 }
 
 export interface ProduceResult {

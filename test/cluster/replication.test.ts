@@ -13,7 +13,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Kafka, logLevel } from 'kafkajs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { unpack } from '../../src/client/codec.ts';
 import { Producer } from '../../src/client/index.ts';
+import { encodeRecordBatch } from '../../src/records/record-batch.ts';
 import {
   expectSuccess,
   KCAT_FORMAT,
@@ -404,6 +406,93 @@ describe('replication', () => {
     expect(await produceTo(leader, topic, 0, 'again')).toMatchObject({ ok: true, offset: 2 });
     expect((await readAll(topic, 0)).map((r) => r.value)).toEqual(['first', 'acks1', 'again']);
   }, 90_000);
+
+  it('pipelines acks=all produce: headers at the append, the body at the commit, a late failure in the body', async () => {
+    const topic = 'pipelined';
+    await createTopic(topic, 1, { 'min.insync.replicas': 3 });
+    const state = await waitInSync(topic, 0, 3);
+    const leader = brokers.get(state.leader)!;
+    const batch = (values: string[]) =>
+      encodeRecordBatch(values.map((v) => ({ key: null, value: new TextEncoder().encode(v) })));
+    const pipelined = (values: string[], accept: string) =>
+      fetch(`${leader.url}/v1/topics/${topic}/records?partition=0&acks=all&answer=range&pipeline=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/vnd.kafka.recordbatch', accept },
+        body: batch(values) as Uint8Array<ArrayBuffer>,
+        signal: AbortSignal.timeout(20_000),
+      });
+
+    // JSON (curl): the answer after a space, still one JSON document; the header names the base offset.
+    const first = await pipelined(['p0', 'p1'], 'application/json');
+    expect(first.status).toBe(200);
+    expect(first.headers.get('freshet-appended')).toBe('0');
+    expect(JSON.parse(await first.text())).toEqual({ partition: 0, baseOffset: 0, lastOffset: 1, count: 2 });
+    // msgpack: a nil, then the answer.
+    const second = await pipelined(['p2'], 'application/msgpack');
+    expect(second.headers.get('freshet-appended')).toBe('2');
+    const bytes = new Uint8Array(await second.arrayBuffer());
+    expect(bytes[0]).toBe(0xc0);
+    expect(unpack(bytes.subarray(1))).toEqual({ partition: 0, baseOffset: 2, lastOffset: 2, count: 1 });
+
+    // The Freshet Producer sends a partition's next batch while the one before waits for its replicas, and
+    // every record still lands at the offset of its turn.
+    let open = 0;
+    let mostOpen = 0;
+    const counting = (async (input: Parameters<typeof fetch>[0], init?: RequestInit) => {
+      const isProduce = init?.method === 'POST' && String(input).includes('/records');
+      if (!isProduce) return fetch(input, init);
+      open++;
+      mostOpen = Math.max(mostOpen, open);
+      const response = await fetch(input, init).catch((err) => {
+        open--;
+        throw err;
+      });
+      // Open until its body has come whole (a pipelined answer's body comes at the commit).
+      const [mine, theirs] = response.body!.tee();
+      void new Response(mine).arrayBuffer().finally(() => {
+        open--;
+      });
+      return new Response(theirs, { status: response.status, headers: response.headers });
+    }) as typeof fetch;
+    const producer = new Producer({ url: leader.url, fetch: counting, batchBytes: 8 * 1024, lingerMs: 1 });
+    const value = 'v'.repeat(1_000);
+    const sends = Array.from({ length: 400 }, (_, i) =>
+      producer.send(topic, { partition: 0, value: `${i}:${value}` }),
+    );
+    const results = await Promise.all(sends);
+    await producer.close();
+    expect(results.map((r) => r.offset)).toEqual(results.map((_, i) => 3 + i));
+    expect(mostOpen, 'produce requests open at once').toBeGreaterThan(1);
+    const log = await readAll(topic, 0, 3);
+    expect(log.map((r) => Number(r.value.split(':')[0]))).toEqual(results.map((_, i) => i));
+
+    // Appended, then the ISR falls below min.insync.replicas before the followers have it: the status has
+    // gone (200), so the failure comes in the body, and the client takes it as the error it is.
+    const followers = state.replicas.filter((b) => b !== state.leader);
+    for (const id of followers) {
+      process.kill(brokers.get(id)!.process.pid!, 'SIGSTOP');
+      paused.add(id);
+    }
+    try {
+      const late = await pipelined(['late'], 'application/json');
+      expect(late.status).toBe(200);
+      expect(late.headers.get('freshet-appended')).toBe('403');
+      expect(JSON.parse(await late.text())).toMatchObject({
+        error: { code: 'NOT_ENOUGH_REPLICAS_AFTER_APPEND' },
+      });
+      const viaClient = new Producer({ url: leader.url, retries: 0 });
+      await expect(viaClient.send(topic, { partition: 0, value: 'late-too' })).rejects.toMatchObject({
+        code: 'NOT_ENOUGH_REPLICAS',
+      });
+      await viaClient.close();
+    } finally {
+      for (const id of followers) {
+        process.kill(brokers.get(id)!.process.pid!, 'SIGCONT');
+        paused.delete(id);
+      }
+    }
+    await waitInSync(topic, 0, 3, 30_000);
+  }, 120_000);
 
   it('replaces a killed controller and keeps serving', async () => {
     const before = await clusterOf(anyLive());

@@ -4,7 +4,7 @@
  * (docs/http-api.md).
  */
 import { type Context, Hono } from 'hono';
-import type { Acks, RecordsFetchResult } from '../../ipc/engine.ts';
+import type { Acks, ProduceResult, RecordsFetchResult } from '../../ipc/engine.ts';
 import { encodeRecordBatch } from '../../records/record-batch.ts';
 import { BrokerError } from '../../shared/errors.ts';
 import {
@@ -15,11 +15,19 @@ import {
   type ResponseFormat,
   requestFormat,
 } from '../codec.ts';
-import { checkTopicName, integerQuery, parseAcks, parseInteger, parsePartition } from '../params.ts';
+import { errorBodyOf } from '../error-handler.ts';
+import {
+  checkTopicName,
+  integerQuery,
+  parseAcks,
+  parseFlag,
+  parseInteger,
+  parsePartition,
+} from '../params.ts';
 import { createPartitioner } from '../partitioner.ts';
 import { readBody } from '../read-body.ts';
 import { type ProduceRecord, parseProduceBody } from '../record-input.ts';
-import { formatOf, send } from '../respond.ts';
+import { formatOf, send, sendLater } from '../respond.ts';
 import type { RouteDeps } from '../route-deps.ts';
 import { sliceBody } from '../slice-body.ts';
 
@@ -160,6 +168,7 @@ export function recordRoutes(deps: RouteDeps): Hono {
     acks: Acks,
     partitionParam: string | undefined,
     answer: RawAnswerShape,
+    pipeline: boolean,
   ) {
     if (partitionParam === undefined) {
       throw new BrokerError('INVALID_REQUEST', `parameter 'partition' is required with ${RECORD_BATCH_TYPE}`);
@@ -175,7 +184,19 @@ export function recordRoutes(deps: RouteDeps): Hono {
         `topic '${topic}' has no partition ${partition} (it has ${partitionCount})`,
       );
     }
-    const appending = engine.produce({ topic, partition, batches, acks });
+    let appendedAt: number | undefined;
+    let signalAppended: (() => void) | undefined;
+    const appended = new Promise<void>((resolve) => {
+      signalAppended = resolve;
+    });
+    const onAppended =
+      pipeline && acks === -1
+        ? (baseOffset: number) => {
+            appendedAt = baseOffset;
+            signalAppended?.();
+          }
+        : undefined;
+    const appending = engine.produce({ topic, partition, batches, acks, onAppended });
     if (acks === 0) {
       unacknowledged(
         topic,
@@ -184,20 +205,43 @@ export function recordRoutes(deps: RouteDeps): Hono {
       );
       return send(c, 202, {});
     }
-    const result = await appending;
-    metrics.produced(topic, result.recordCount, bytes);
-    if (answer === 'range') {
-      return send(c, 200, {
-        partition,
-        baseOffset: result.baseOffset,
-        lastOffset: result.lastOffset,
-        count: result.recordCount,
-      });
+    const answerOf = (result: ProduceResult) => {
+      metrics.produced(topic, result.recordCount, bytes);
+      if (answer === 'range') {
+        return {
+          partition,
+          baseOffset: result.baseOffset,
+          lastOffset: result.lastOffset,
+          count: result.recordCount,
+        };
+      }
+      const results: ProduceAnswer['results'] = [];
+      for (let offset = result.baseOffset; offset <= result.lastOffset; offset++)
+        results.push({ partition, offset });
+      return { results };
+    };
+    if (onAppended) {
+      let settled = false;
+      const settling = appending.then(
+        () => {
+          settled = true;
+        },
+        () => {
+          settled = true;
+        },
+      );
+      await Promise.race([appended, settling]);
+      if (!settled && appendedAt !== undefined) {
+        // Appended, not yet acknowledged by the ISR: the client may send the partition's next batch now.
+        return sendLater(
+          c,
+          appending.then(answerOf),
+          { 'freshet-appended': String(appendedAt) },
+          errorBodyOf,
+        );
+      }
     }
-    const results: ProduceAnswer['results'] = [];
-    for (let offset = result.baseOffset; offset <= result.lastOffset; offset++)
-      results.push({ partition, offset });
-    return send(c, 200, { results });
+    return send(c, 200, answerOf(await appending));
   }
 
   /** A `{records}` body in JSON or msgpack, partitioned here. */
@@ -226,7 +270,8 @@ export function recordRoutes(deps: RouteDeps): Hono {
     const partitionParam = c.req.query('partition');
     const answerParam = c.req.query('answer');
     if (requestFormat(c.req.header('content-type'), undefined) === 'recordbatch') {
-      return produceRaw(c, topic, acks, partitionParam, parseRawAnswer(answerParam));
+      const pipeline = parseFlag(c.req.query('pipeline'), 'pipeline');
+      return produceRaw(c, topic, acks, partitionParam, parseRawAnswer(answerParam), pipeline);
     }
     if (partitionParam !== undefined) {
       throw new BrokerError(
@@ -234,8 +279,13 @@ export function recordRoutes(deps: RouteDeps): Hono {
         `parameter 'partition' applies to ${RECORD_BATCH_TYPE} bodies; give {records} a partition per record`,
       );
     }
-    if (answerParam !== undefined) {
-      throw new BrokerError('INVALID_REQUEST', `parameter 'answer' applies to ${RECORD_BATCH_TYPE} bodies`);
+    for (const name of ['answer', 'pipeline']) {
+      if (c.req.query(name) !== undefined) {
+        throw new BrokerError(
+          'INVALID_REQUEST',
+          `parameter '${name}' applies to ${RECORD_BATCH_TYPE} bodies`,
+        );
+      }
     }
     return produceStructured(c, topic, acks);
   });
