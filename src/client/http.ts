@@ -51,6 +51,11 @@ export interface RequestOptions {
   accept?: string;
   /** The partition the request is for: in a cluster it goes to the partition's leader. */
   route?: { topic: string; partition: number };
+  /**
+   * Whether a NOT_LEADER_OR_FOLLOWER answer sends the request on to the new leader at once (default true).
+   * False leaves that to the caller's retries: a pipelining producer orders its resends itself.
+   */
+  followLeader?: boolean;
   /** Send to this broker (its base URL) rather than where the router would. */
   baseUrl?: string;
   /**
@@ -138,6 +143,7 @@ export class HttpClient {
       return await this.sendReported(baseUrl, method, path, options, route.topic);
     } catch (err) {
       if (!(err instanceof FreshetError) || err.code !== 'NOT_LEADER_OR_FOLLOWER') throw err;
+      if (options.followLeader === false) throw err;
       // Leadership moved: the leader is looked up again (the topic is stale now) and asked at once, once.
       const leader = await router.urlFor(route.topic, route.partition);
       if (leader === baseUrl) throw err;

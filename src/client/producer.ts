@@ -134,10 +134,13 @@ interface PartitionQueue {
   bytes: number;
   /** Sealed while a request was in flight; sent as soon as that one is appended (or answered). */
   next: SealedBatch | null;
-  /** Requests sent and not yet answered. */
-  inFlight: number;
-  /** Of those, the ones not yet known to be appended: the next batch waits while there is one. */
-  unappended: number;
+  /**
+   * Requests sent and not yet answered, in send order; `holding` while the request's append is not known
+   * (the next batch waits while one is).
+   */
+  requests: Array<{ holding: boolean }>;
+  /** Retries waiting for the requests before them to be appended again (see produceBatch). */
+  turnWaiters: Array<() => void>;
   /** Settles once the latest request's records are settled: answers settle in the order they were sent. */
   settled: Promise<void>;
   timer: ReturnType<typeof setTimeout> | null;
@@ -430,8 +433,8 @@ export class Producer {
         records: [],
         bytes: 0,
         next: null,
-        inFlight: 0,
-        unappended: 0,
+        requests: [],
+        turnWaiters: [],
         settled: Promise.resolve(),
         timer: null,
       };
@@ -564,11 +567,10 @@ export class Producer {
         queue.next = this.seal(queue);
       }
     }
-    if (queue.unappended > 0 || queue.inFlight >= this.maxInFlight || queue.next === null) return;
+    if (queue.next === null || queue.requests.length >= this.maxInFlight) return;
+    if (queue.requests.some((r) => r.holding)) return;
     const batch = queue.next;
     queue.next = null;
-    queue.inFlight++;
-    queue.unappended++;
     void this.produceBatch(queue, batch);
     // Seal the following batch now if it is due, so that it is ready when this one is answered.
     if (queue.records.length > 0) this.dispatch(queue);
@@ -593,15 +595,24 @@ export class Producer {
     return null;
   }
 
+  /**
+   * Sends one batch (and its retries). A retry comes after the batches sent behind it may have gone, so it
+   * first waits until every request before it is appended again: after a failover the resent batches reach
+   * the new leader in their first order, and records of a later batch never land before those of an
+   * earlier one that was lost (a resent batch can still duplicate one whose answer only was lost).
+   */
   private async produceBatch(queue: PartitionQueue, batch: SealedBatch): Promise<void> {
     const { topic: state, partition } = queue;
     const pipeline = this.maxInFlight > 1 && this.acks === 'all' ? 'true' : undefined;
-    // Whether this request still holds the queue's next batch back (its append is not known yet).
-    let holding = true;
+    const request = { holding: true };
+    queue.requests.push(request);
+    const wakeTurns = () => {
+      for (const wake of queue.turnWaiters.splice(0)) wake();
+    };
     const appended = () => {
-      if (!holding) return;
-      holding = false;
-      queue.unappended--;
+      if (!request.holding) return;
+      request.holding = false;
+      wakeTurns();
       this.dispatch(queue);
     };
     const before = queue.settled;
@@ -614,19 +625,30 @@ export class Producer {
     try {
       answer = await withRetries(
         this.retry,
-        () => {
-          // A resend after a failure that came after the append holds the next batches back again.
-          if (!holding) {
-            holding = true;
-            queue.unappended++;
+        async (attempt) => {
+          for (let moved = false; ; moved = true) {
+            // A resend holds the next batches back again, and waits for its turn.
+            request.holding = true;
+            if (attempt > 0 || moved) await this.turn(queue, request);
+            try {
+              return await this.http.request<RangeAnswer | undefined>(
+                'POST',
+                `${topicPath(state.name)}/records`,
+                {
+                  query: { partition, acks: this.acks, answer: 'range', pipeline },
+                  rawBody: batch.body,
+                  contentType: RECORD_BATCH,
+                  route: { topic: state.name, partition },
+                  onHeaders: appended,
+                  followLeader: false,
+                },
+              );
+            } catch (err) {
+              // Leadership moved: on to the new leader (looked up afresh) at once, once, in turn.
+              const notLeader = err instanceof FreshetError && err.code === 'NOT_LEADER_OR_FOLLOWER';
+              if (!notLeader || moved) throw err;
+            }
           }
-          return this.http.request<RangeAnswer | undefined>('POST', `${topicPath(state.name)}/records`, {
-            query: { partition, acks: this.acks, answer: 'range', pipeline },
-            rawBody: batch.body,
-            contentType: RECORD_BATCH,
-            route: { topic: state.name, partition },
-            onHeaders: appended,
-          });
         },
         {
           onRetry: (err) => {
@@ -640,17 +662,23 @@ export class Producer {
       if (error.code === 'UNKNOWN_TOPIC_OR_PARTITION' && state.phase === 'ready') state.phase = 'unknown';
     }
     // The next batch leaves before this one's records are settled.
-    queue.inFlight--;
-    if (holding) {
-      holding = false;
-      queue.unappended--;
-    }
+    queue.requests.splice(queue.requests.indexOf(request), 1);
+    wakeTurns();
     this.dispatch(queue);
     await before;
     try {
       this.settleBatch(batch, partition, state.name, answer, error);
     } finally {
       settledNow();
+    }
+  }
+
+  /** Resolves once no request sent before `request` is waiting to be appended. */
+  private async turn(queue: PartitionQueue, request: { holding: boolean }): Promise<void> {
+    for (;;) {
+      const earlier = queue.requests.slice(0, queue.requests.indexOf(request));
+      if (!earlier.some((r) => r.holding)) return;
+      await new Promise<void>((resolve) => queue.turnWaiters.push(resolve));
     }
   }
 
