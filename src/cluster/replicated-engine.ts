@@ -428,9 +428,10 @@ export class ReplicatedEngine implements Engine {
     const result = await this.local.appendLocal(request.topic, request.partition, request.batches, {
       leaderEpoch: r.epoch,
     });
+    // The producer's next batch may leave now; tell it before the followers' fetches are answered.
+    if (request.acks === -1) request.onAppended?.(result.baseOffset);
     replicas.appended(r, request.batches, result.baseOffset, result.lastOffset + 1);
     if (request.acks === -1) {
-      request.onAppended?.(result.baseOffset);
       await replicas.waitCommitted(r, result.lastOffset + 1, minInsync, this.config.replicaAckTimeoutMs);
     }
     return { ...result, logStartOffset: r.logStart };
