@@ -623,6 +623,49 @@ describe('replication', () => {
     expect(bad.stderr).toContain('INVALID_REPLICA_ASSIGNMENT');
   }, 90_000);
 
+  it('empties, when it comes back, the log of a replica moved away while its broker was down', async () => {
+    const topic = 'moved-while-down';
+    const res = await fetch(`${anyLive().url}/v1/topics`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ name: topic, partitions: 1, replicationFactor: 2 }),
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const before = await waitInSync(topic, 0, 2);
+    const leader = brokers.get(before.leader)!;
+    for (let i = 0; i < 50; i++) expect((await produceTo(leader, topic, 0, `m${i}`)).ok).toBe(true);
+    const away = before.replicas.find((b) => b !== before.leader)!;
+    await waitFor('the follower holding every record', 15_000, async () =>
+      (await replicaEnds(topic, 0)).get(away) === 50 ? true : undefined,
+    );
+    await brokers.get(away)!.kill9();
+    brokers.delete(away);
+    const newcomer = [1, 2, 3].find((b) => !before.replicas.includes(b))!;
+    const target = [before.leader, newcomer];
+    const run = await freshet(
+      leader,
+      'partitions',
+      'reassign',
+      topic,
+      '0',
+      '--replicas',
+      target.join(','),
+      '--wait',
+    );
+    expect(run.status, run.stderr).toBe(0);
+    await start(away);
+    const dir = path.join(dataDirs.get(away)!, `${topic}-0`);
+    await waitFor('the returning broker emptying the log it no longer replicates', 20_000, async () => {
+      const bytes = readdirSync(dir)
+        .filter((f) => f.endsWith('.log'))
+        .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
+      return bytes === 0 ? true : undefined;
+    });
+    expect((await readAll(topic, 0)).map((r) => r.value)).toEqual(
+      Array.from({ length: 50 }, (_, i) => `m${i}`),
+    );
+  }, 90_000);
+
   it('starts a returning follower again at the leader log start when the records it lacks were deleted', async () => {
     const topic = 'behind-log-start';
     await createTopic(topic, 1, { 'min.insync.replicas': 1 });
