@@ -335,42 +335,54 @@ export class ReplicatedEngine implements Engine {
       const r = j.replicas.replicas.get(partitionKey(name, p.partition));
       p.highWatermark = r ? r.hw : 0;
     }
-    await this.offsetsFromLeaders(name, description);
+    const led = await this.leaderOffsets(name);
+    for (const p of description.partitions) {
+      const o = led.get(p.partition);
+      if (!o) continue; // a leader that did not answer: this broker's view (its follower's, or 0)
+      p.logStartOffset = o.logStartOffset;
+      p.highWatermark = o.highWatermark;
+    }
     return description;
   }
 
   /**
-   * Log start and high watermark of the partitions another broker leads, from those leaders (one internal
-   * call per leader, bounded in time): only a leader knows them for sure. A leader that does not answer
-   * leaves what this broker knows (its follower's view, or 0).
+   * Log start and high watermark of the topic's partitions as their leaders know them (only a leader knows
+   * them for sure): this broker's own, and the others' by one internal call per leader, bounded in time.
+   * Partitions without a leader, or whose leader does not answer, are left out.
    */
-  private async offsetsFromLeaders(topic: string, description: TopicDescription): Promise<void> {
-    const byLeader = new Map<number, PartitionState[]>();
-    for (const p of description.partitions) {
-      if (p.leader === undefined || p.leader < 0 || p.leader === this.config.nodeId) continue;
-      const list = byLeader.get(p.leader);
-      if (list) list.push(p);
-      else byLeader.set(p.leader, [p]);
+  private async leaderOffsets(topic: string): Promise<Map<number, LedOffsets['partitions'][number]>> {
+    const j = this.cluster;
+    const out = new Map<number, LedOffsets['partitions'][number]>();
+    const others = new Set<number>();
+    const count = j.metadata.topics.get(topic)?.meta.partitions ?? 0;
+    for (let partition = 0; partition < count; partition++) {
+      const leader = j.metadata.partition(topic, partition)?.meta.leader ?? -1;
+      if (leader < 0) continue;
+      if (leader !== this.config.nodeId) {
+        others.add(leader);
+        continue;
+      }
+      const r = j.replicas.replicas.get(partitionKey(topic, partition));
+      if (r?.role !== 'leader' || !r.current) continue;
+      const offsets = await this.local.localOffsets(topic, partition).catch(() => null);
+      if (offsets)
+        out.set(partition, { partition, logStartOffset: offsets.logStartOffset, highWatermark: r.hw });
     }
     await Promise.all(
-      [...byLeader].map(async ([leader, partitions]) => {
+      [...others].map(async (leader) => {
         const to = this.broker(leader);
         if (!to) return;
         try {
           const bytes = await callBroker(to, LED_OFFSETS_PATH, { topic }, LED_OFFSETS_TIMEOUT_MS);
-          const answer = unpack(bytes) as LedOffsets;
-          const known = new Map(answer.partitions.map((o) => [o.partition, o]));
-          for (const p of partitions) {
-            const o = known.get(p.partition);
-            if (!o) continue;
-            p.logStartOffset = o.logStartOffset;
-            p.highWatermark = o.highWatermark;
+          for (const o of (unpack(bytes) as LedOffsets).partitions) {
+            if (j.metadata.partition(topic, o.partition)?.meta.leader === leader) out.set(o.partition, o);
           }
         } catch {
-          // Not answering: keep this broker's view.
+          // Not answering: its partitions stay unknown.
         }
       }),
     );
+    return out;
   }
 
   /** The partitions of `topic` this broker leads, with their log start and high watermark (internal route). */
@@ -606,13 +618,22 @@ export class ReplicatedEngine implements Engine {
   }
 
   /**
-   * The coordinator's view with lag per partition; a partition's end is its high watermark as this broker
-   * knows it (a replica here), else unknown (-1, lag null).
+   * The coordinator's view with lag per partition, counted against the high watermark its leader answers
+   * (unknown, -1 with lag null, while a partition has no leader or its leader does not answer).
    */
   async describeGroup(groupId: string): Promise<GroupLagDescription> {
     const group = await this.group<GroupDescription>('describeGroup', groupId);
     const rows = lagRows(group);
-    for (const r of rows.values()) r.logEndOffset = this.knownHighWatermark(r.topic, r.partition) ?? -1;
+    const topics = new Set([...rows.values()].map((r) => r.topic));
+    const ends = new Map<string, number>();
+    await Promise.all(
+      [...topics].map(async (topic) => {
+        for (const o of (await this.leaderOffsets(topic)).values()) {
+          ends.set(partitionKey(topic, o.partition), o.highWatermark);
+        }
+      }),
+    );
+    for (const r of rows.values()) r.logEndOffset = ends.get(partitionKey(r.topic, r.partition)) ?? -1;
     return withLag(group, rows);
   }
 

@@ -113,8 +113,6 @@ describe('group coordinator failover', () => {
       }
     };
     expect(await committed(first)).toBe(batch1.length);
-    await producer.disconnect();
-    await admin.disconnect();
 
     // The coordinator is the leader of __consumer_offsets-0; every other broker answers for the group too.
     const { value: coordinator } = await waitFor('__consumer_offsets in sync on 3', 15_000, async () => {
@@ -130,6 +128,43 @@ describe('group coordinator failover', () => {
     const described = (await viaHttp.json()) as { partitions: Array<{ committedOffset: number }> };
     expect(viaHttp.status).toBe(200);
     expect(described.partitions.reduce((s, p) => s + p.committedOffset, 0)).toBe(batch1.length);
+
+    // Lag is counted against each partition's leader, also where the answering broker holds no replica:
+    // one partition per broker, replication factor 1.
+    // Its own client, and the topic deleted afterwards: a broker killed below would leave one partition
+    // without any replica, which the clients of the rest of this test need not hear of.
+    const spreadClient = kafkaVia(anyLive());
+    const spreadAdmin = spreadClient.admin();
+    await spreadAdmin.connect();
+    await spreadAdmin.createTopics({ topics: [{ topic: 'spread', numPartitions: 3, replicationFactor: 1 }] });
+    const spreadProducer = spreadClient.producer();
+    await spreadProducer.connect();
+    await spreadProducer.send({
+      topic: 'spread',
+      acks: -1,
+      messages: Array.from({ length: 30 }, (_, i) => ({ value: `s${i}`, partition: i % 3 })),
+    });
+    expect(await consume(spreadClient, 'spread', 'g2', 30)).toHaveLength(30);
+    for (const [id, broker] of brokers) {
+      const res = await fetch(`${broker.url}/v1/groups/g2`, { headers: { accept: 'application/json' } });
+      const g2 = (await res.json()) as {
+        partitions: Array<{ partition: number; committedOffset: number; logEndOffset: number; lag: number }>;
+      };
+      expect(res.status).toBe(200);
+      expect(
+        g2.partitions.map((p) => [p.partition, p.committedOffset, p.logEndOffset, p.lag]),
+        `described by broker ${id}`,
+      ).toEqual([
+        [0, 10, 10, 0],
+        [1, 10, 10, 0],
+        [2, 10, 10, 0],
+      ]);
+    }
+    await spreadProducer.disconnect();
+    await spreadAdmin.deleteTopics({ topics: ['spread'] });
+    await spreadAdmin.disconnect();
+    await producer.disconnect();
+    await admin.disconnect();
 
     await brokers.get(coordinator.leader)!.kill9();
     brokers.delete(coordinator.leader);
