@@ -59,7 +59,7 @@ import { BrokerError, type ErrorName } from '../shared/errors.ts';
 import { unpackInternal as unpack } from '../shared/internal-msgpack.ts';
 import type { Logger } from '../shared/logger.ts';
 import { partitionKey } from '../shared/partition-key.ts';
-import { callBroker } from './broker-call.ts';
+import { callBroker, postToBroker } from './broker-call.ts';
 import {
   ClusterGroups,
   GROUP_CALL_PATH,
@@ -115,6 +115,9 @@ const LED_OFFSETS_TIMEOUT_MS = 2_000;
 interface LedOffsets {
   partitions: Array<{ partition: number; logStartOffset: number; highWatermark: number }>;
 }
+
+/** A forwarded produce may wait for the leader's replicas (replicaAckTimeoutMs), and this much more. */
+const FORWARD_MARGIN_MS = 5_000;
 
 /** Group calls forwarded to the coordinator; a join waits for the rebalance, so it gets longer. */
 const FORWARD_TIMEOUT_MS = 30_000;
@@ -424,6 +427,63 @@ export class ReplicatedEngine implements Engine {
 
   private minInsync(topic: string): number {
     return this.local.topicLogConfig(topic)?.minInsyncReplicas ?? this.config.logDefaults.minInsyncReplicas;
+  }
+
+  /**
+   * `produce` here when this broker leads the partition, else the same request sent on to its leader's
+   * HTTP door (raw batches, `answer=range`), whose error comes back as the same BrokerError. Should
+   * leadership move meanwhile, the leader's NOT_LEADER_OR_FOLLOWER sends it on once more to the new one.
+   */
+  async produceAtLeader(request: ProduceRequest): Promise<ProduceResult> {
+    for (let hop = 0; ; hop++) {
+      const leader = this.cluster.metadata.partition(request.topic, request.partition)?.meta.leader ?? -1;
+      if (leader === this.config.nodeId || leader < 0) return this.produce(request);
+      const to = this.broker(leader);
+      if (!to) return this.produce(request); // its NOT_LEADER_OR_FOLLOWER / LEADER_NOT_AVAILABLE
+      const acks = request.acks === -1 ? 'all' : String(request.acks);
+      const path =
+        `/v1/topics/${encodeURIComponent(request.topic)}/records` +
+        `?partition=${request.partition}&acks=${acks}&answer=range`;
+      let answer: Awaited<ReturnType<typeof postToBroker>>;
+      try {
+        answer = await postToBroker(
+          to,
+          path,
+          request.batches,
+          'application/vnd.kafka.recordbatch',
+          this.config.replicaAckTimeoutMs + FORWARD_MARGIN_MS,
+        );
+      } catch (err) {
+        throw new BrokerError(
+          'NETWORK_EXCEPTION',
+          `partition ${request.partition} of '${request.topic}' is led by broker ${leader}, which did not ` +
+            `answer the forwarded records (${etcdErrorText(err)}); they may or may not be written`,
+        );
+      }
+      const body = answer.bytes.length > 0 ? (unpack(answer.bytes) as Record<string, unknown>) : {};
+      if (answer.ok) {
+        const baseOffset = typeof body.baseOffset === 'number' ? body.baseOffset : -1;
+        const lastOffset = typeof body.lastOffset === 'number' ? body.lastOffset : -1;
+        const count = typeof body.count === 'number' ? body.count : 0;
+        return { baseOffset, lastOffset, recordCount: count, logStartOffset: -1 };
+      }
+      const error = BrokerError.fromWire(
+        (body.error ?? { code: 'UNKNOWN_SERVER_ERROR', message: `HTTP ${answer.status}` }) as {
+          code: string;
+          message: string;
+        },
+      );
+      if (error.code !== 'NOT_LEADER_OR_FOLLOWER' || hop > 0) throw error;
+      await this.cluster.metadata.reload();
+    }
+  }
+
+  partitionsLedHere(topic: string): number[] {
+    const led: number[] = [];
+    for (const r of this.joined?.replicas.replicas.values() ?? []) {
+      if (r.topic === topic && r.role === 'leader' && r.current) led.push(r.partition);
+    }
+    return led;
   }
 
   async produce(request: ProduceRequest): Promise<ProduceResult> {

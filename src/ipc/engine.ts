@@ -240,6 +240,14 @@ export interface Engine extends Omit<GroupApi, 'describeGroup'> {
    */
   partitionsForProduce(topic: string): Promise<number>;
   produce(request: ProduceRequest): Promise<ProduceResult>;
+  /**
+   * In a cluster: `produce` wherever the partition's leader is, here or forwarded to it (the HTTP
+   * `{records}` door, whose records go to partitions of any leader). Absent on a single broker, which
+   * leads every partition.
+   */
+  produceAtLeader?(request: ProduceRequest): Promise<ProduceResult>;
+  /** In a cluster: the partitions of `topic` this broker leads now (keyless records go to one of them). */
+  partitionsLedHere?(topic: string): number[];
   fetchRaw(request: FetchRequest): Promise<RawFetchResult>;
   fetchRecords(request: FetchRequest): Promise<RecordsFetchResult>;
   /**

@@ -18,6 +18,7 @@ import { Producer } from '../../src/client/index.ts';
 import { encodeRecordBatch } from '../../src/records/record-batch.ts';
 import {
   expectSuccess,
+  javaPartition,
   KCAT_FORMAT,
   kcat,
   parseKcatRecords,
@@ -493,6 +494,46 @@ describe('replication', () => {
     }
     await waitInSync(topic, 0, 3, 30_000);
   }, 120_000);
+
+  it('takes {records} at any broker: keyed records go on to their leaders, keyless ones stay where they are led', async () => {
+    const topic = 'any-door';
+    await createTopic(topic, 3);
+    await Promise.all([0, 1, 2].map((p) => waitInSync(topic, p, 3)));
+    const states = await Promise.all([0, 1, 2].map((p) => stateOf(topic, p)));
+    const door = anyLive();
+    const doorId = [...brokers].find(([, b]) => b === door)![0];
+    expect(states.map((s) => s!.leader)).toContain(doorId);
+    // Leaders are spread over the brokers: some keys land on partitions the door does not lead.
+    expect(states.some((s) => s!.leader !== doorId)).toBe(true);
+    const keys = Array.from({ length: 60 }, (_, i) => `k${i}`);
+    const res = await fetch(`${door.url}/v1/topics/${topic}/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ records: keys.map((key) => ({ key, value: `v-${key}` })) }),
+    });
+    const body = (await json(res)) as { results: Array<{ partition: number; offset: number }> };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.results.map((r) => r.partition)).toEqual(keys.map((k) => javaPartition(k, 3)));
+    for (let p = 0; p < 3; p++) {
+      const mine = keys.filter((k) => javaPartition(k, 3) === p);
+      const log = await readAll(topic, p);
+      expect(log.map((r) => r.value)).toEqual(mine.map((k) => `v-${k}`));
+      expect(body.results.filter((r) => r.partition === p).map((r) => r.offset)).toEqual(
+        mine.map((_, i) => i),
+      );
+    }
+    // Keyless records stick to a partition the door leads.
+    const keyless = await fetch(`${door.url}/v1/topics/${topic}/records`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ records: [{ value: 'a' }, { value: 'b' }] }),
+    });
+    const placed = (await json(keyless)) as { results: Array<{ partition: number }> };
+    expect(keyless.status).toBe(200);
+    const partition = placed.results[0]!.partition;
+    expect(placed.results.map((r) => r.partition)).toEqual([partition, partition]);
+    expect(states[partition]!.leader).toBe(doorId);
+  }, 60_000);
 
   it('replaces a killed controller and keeps serving', async () => {
     const before = await clusterOf(anyLive());

@@ -127,17 +127,25 @@ export function recordRoutes(deps: RouteDeps): Hono {
    */
   async function planProduce(topic: string, records: ProduceRecord[]): Promise<EncodedBatch[]> {
     const partitionCount = await engine.partitionsForProduce(topic);
-    const groups = groupByPartition(records, createPartitioner(topic, partitionCount));
+    const preferred = engine.partitionsLedHere?.(topic) ?? [];
+    const groups = groupByPartition(
+      records,
+      createPartitioner(topic, partitionCount, Math.random, preferred),
+    );
     const now = Date.now();
     return groups.map((group) => ({ ...group, bytes: encodeRecordBatch(group.records, { now }) }));
   }
 
-  /** Appends the batches concurrently and answers offsets in the records' original order. */
+  /**
+   * Appends the batches concurrently and answers offsets in the records' original order. In a cluster a
+   * batch for a partition another broker leads is sent on to that leader.
+   */
   async function appendPlanned(topic: string, batches: EncodedBatch[], recordCount: number, acks: Acks) {
     const settled = await Promise.allSettled(
-      batches.map((batch) =>
-        engine.produce({ topic, partition: batch.partition, batches: batch.bytes, acks }),
-      ),
+      batches.map((batch) => {
+        const request = { topic, partition: batch.partition, batches: batch.bytes, acks };
+        return engine.produceAtLeader ? engine.produceAtLeader(request) : engine.produce(request);
+      }),
     );
     const results: ProduceAnswer['results'] = new Array(recordCount);
     const appended: number[] = [];
