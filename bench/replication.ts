@@ -5,12 +5,10 @@ import { createServer } from 'node:net';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { Histogram } from 'hdr-histogram-js';
-import { Consumer, Producer } from '../src/client/index.ts';
 import {
   type BenchOptions,
   KIB,
   MB,
-  MIB,
   makeTempDir,
   median,
   progress,
@@ -20,7 +18,13 @@ import {
   runDirectly,
 } from './harness.ts';
 import { type BenchBroker, produceRun } from './produce.ts';
-import { type FreshetBroker, producerSettingsFor, startFreshetBroker } from './targets/freshet.ts';
+import {
+  type FreshetBroker,
+  LATENCY_PRODUCER,
+  offerAtRate,
+  producerSettingsFor,
+  startFreshetBroker,
+} from './targets/freshet.ts';
 import { newLatencyHistogram, percentileMs, recordLatencyMs, withDeadline } from './workloads/workload.ts';
 
 /*
@@ -57,9 +61,6 @@ import { newLatencyHistogram, percentileMs, recordLatencyMs, withDeadline } from
 
 const NODES = [1, 2, 3] as const;
 const VALUE_BYTES = KIB;
-/** W4's producer in bench/targets/freshet.ts (LATENCY_PRODUCER there). */
-const LATENCY_PRODUCER = { lingerMs: 0, batchBytes: 256 * KIB, maxBufferedBytes: 8 * MIB };
-const LATENCY_DRAIN_MS = 10_000;
 /** A latency figure this much behind the offered rate means the sender, not the broker, was the limit. */
 const SENDER_LAG_NOTE_MS = 50;
 const GOAL_RATIO = 0.5;
@@ -516,89 +517,6 @@ function percentiles(h: Histogram): LatencySample['ack'] {
   };
 }
 
-/**
- * Offers `rate` records/s of 1 KiB for `seconds` to partition 0 of `topic` on `url` (the leader), recording
- * send → acknowledgement in `ack` and send → consumer receives in `e2e`. Stops sending at the last record
- * or 5 s past the end if the client cannot keep up; waits at most LATENCY_DRAIN_MS for the consumer after.
- */
-async function offerAtRate(
-  url: string,
-  topic: string,
-  rate: number,
-  seconds: number,
-  ack: Histogram,
-  e2e: Histogram,
-): Promise<{ sent: number; acknowledged: number; received: number; senderLagMaxMs: number }> {
-  const total = Math.max(1, Math.round(rate * seconds));
-  // Larger than what the Producer may hold unencoded (maxBufferedBytes), so no value is rewritten early.
-  const ringSize = Math.min(total, 2 * Math.ceil(LATENCY_PRODUCER.maxBufferedBytes / VALUE_BYTES) + 64);
-  const ring = Array.from({ length: ringSize }, () => crypto.getRandomValues(new Uint8Array(VALUE_BYTES)));
-  const stamps = ring.map((value) => new DataView(value.buffer, value.byteOffset, 8));
-  const producer = new Producer({ url, ...LATENCY_PRODUCER, acks: 'all' });
-  const consumer = new Consumer({
-    url,
-    autoOffsetReset: 'earliest',
-    fetchMaxWaitMs: 1000,
-    maxPollRecords: 10_000,
-  });
-  let sent = 0;
-  let acknowledged = 0;
-  let received = 0;
-  let sending = true;
-  let failure: unknown = null;
-  const onFail = (err: unknown) => {
-    failure ??= err;
-  };
-  const start = performance.now();
-  const sendEnd = start + seconds * 1000;
-  let receiveDeadline = sendEnd + 5_000 + LATENCY_DRAIN_MS + 30_000;
-  let senderLagMaxMs = 0;
-  try {
-    consumer.assign([{ topic, partition: 0, offset: 0 }]);
-    const receiving = (async () => {
-      while ((sending || received < sent) && performance.now() < receiveDeadline) {
-        const batch = await consumer.poll({ maxWaitMs: 100 });
-        const now = performance.now();
-        for (const r of batch) {
-          const value = r.value!;
-          recordLatencyMs(e2e, now - new DataView(value.buffer, value.byteOffset, 8).getFloat64(0, true));
-        }
-        received += batch.length;
-      }
-    })();
-    const msPerRecord = 1000 / rate;
-    while (sent < total && failure === null && performance.now() <= sendEnd + 5_000) {
-      const due = Math.min(total, Math.floor((performance.now() - start) / msPerRecord) + 1);
-      while (sent < due) {
-        const slot = sent % ringSize;
-        const sentAt = performance.now();
-        stamps[slot]!.setFloat64(0, sentAt, true);
-        producer.send(topic, { value: ring[slot]!, partition: 0 }).then(() => {
-          recordLatencyMs(ack, performance.now() - sentAt);
-          acknowledged++;
-        }, onFail);
-        sent++;
-        if (producer.full) {
-          await producer.ready();
-          break;
-        }
-      }
-      senderLagMaxMs = Math.max(senderLagMaxMs, performance.now() - start - sent * msPerRecord);
-      if (sent < total) await sleep(1);
-    }
-    await producer.flush();
-    sending = false;
-    receiveDeadline = Math.min(receiveDeadline, performance.now() + LATENCY_DRAIN_MS);
-    await receiving;
-  } finally {
-    sending = false;
-    await producer.close().catch(() => {});
-    await consumer.close().catch(() => {});
-  }
-  if (failure !== null) throw new Error(`${topic}: a send failed: ${String(failure)}`);
-  return { sent, acknowledged, received, senderLagMaxMs };
-}
-
 async function latencyRun(
   { cluster, plan }: Bench,
   topic: string,
@@ -611,7 +529,15 @@ async function latencyRun(
   try {
     const leader = brokerOf(cluster, placement.leader);
     const out = await withDeadline(
-      offerAtRate(leader.url, topic, plan.latencyRate, seconds, ack, e2e),
+      offerAtRate({
+        url: leader.url,
+        topic,
+        ratePerSecond: plan.latencyRate,
+        seconds,
+        valueBytes: VALUE_BYTES,
+        onReceived: (ms) => recordLatencyMs(e2e, ms),
+        onAcknowledged: (ms) => recordLatencyMs(ack, ms),
+      }),
       plan.measureDeadlineMs,
       `${topic}: W4`,
     );

@@ -58,7 +58,11 @@ const LARGE_RECORD_PRODUCER: ProducerSettings = {
   batchBytes: 512 * KIB,
   maxBufferedBytes: 4 * MIB,
 };
-const LATENCY_PRODUCER: ProducerSettings = { lingerMs: 0, batchBytes: 256 * KIB, maxBufferedBytes: 8 * MIB };
+export const LATENCY_PRODUCER: ProducerSettings = {
+  lingerMs: 0,
+  batchBytes: 256 * KIB,
+  maxBufferedBytes: 8 * MIB,
+};
 const CONSUMER_FETCH_BYTES = 1 * MIB;
 const CONSUMER_MAX_POLL_RECORDS = 10_000;
 const RAW_FETCH_BYTES = 4 * MIB;
@@ -244,6 +248,101 @@ export interface LatencyOutcome {
   received: number;
   /** The most the sender was behind the offered rate, in ms (large: the client could not keep up). */
   senderLagMaxMs: number;
+}
+
+/** What offerAtRate sends, where, and what it tells of each record. */
+export interface PacedOffer {
+  url: string;
+  topic: string;
+  ratePerSecond: number;
+  seconds: number;
+  valueBytes: number;
+  /** Send → the consumer's receipt of each record, in ms. */
+  onReceived: (ms: number) => void;
+  /** Send → acknowledgement (acks=all) of each record, in ms. */
+  onAcknowledged?: (ms: number) => void;
+}
+
+/**
+ * W4's sender and receiver, shared by the suite and the replication bench: a Producer with
+ * LATENCY_PRODUCER's settings offers `ratePerSecond` records of `valueBytes` (the send time stamped in the
+ * first 8 bytes) to partition 0 of `topic`, paced by a 1 ms timer, while a Consumer there long-polls and
+ * reports each record's age. Bounded: it stops at the last record, or 5 s past the end when the client
+ * cannot keep up, and waits at most LATENCY_DRAIN_MS for the consumer after.
+ */
+export async function offerAtRate(offer: PacedOffer): Promise<LatencyOutcome & { acknowledged: number }> {
+  const { url, topic, valueBytes, onReceived, onAcknowledged } = offer;
+  if (valueBytes < 8) throw new Error('freshet: latency values need 8 bytes for the send time');
+  const total = Math.max(1, Math.round(offer.ratePerSecond * offer.seconds));
+  // Larger than what the Producer may hold unencoded (maxBufferedBytes), so no value is rewritten early.
+  const ringSize = Math.min(total, 2 * Math.ceil(LATENCY_PRODUCER.maxBufferedBytes / valueBytes) + 64);
+  const ring = randomValues(valueBytes, ringSize);
+  const stamps = ring.map((value) => new DataView(value.buffer, value.byteOffset, 8));
+  const producer = new Producer({ url, ...LATENCY_PRODUCER, acks: 'all' });
+  const consumer = new Consumer({
+    url,
+    autoOffsetReset: 'earliest',
+    fetchMaxWaitMs: 1000,
+    maxPollRecords: CONSUMER_MAX_POLL_RECORDS,
+  });
+  let sent = 0;
+  let acknowledged = 0;
+  let received = 0;
+  let sending = true;
+  let failure: unknown = null;
+  const onFail = (err: unknown) => {
+    failure ??= err;
+  };
+  const start = performance.now();
+  const sendEnd = start + offer.seconds * 1000;
+  let receiveDeadline = sendEnd + LATENCY_DRAIN_MS + 30_000;
+  let senderLagMaxMs = 0;
+  try {
+    consumer.assign([{ topic, partition: 0, offset: 0 }]);
+    const receiving = (async () => {
+      while ((sending || received < sent) && performance.now() < receiveDeadline) {
+        const batch = await consumer.poll({ maxWaitMs: 100 });
+        const now = performance.now();
+        for (const r of batch) {
+          const value = r.value!;
+          onReceived(now - new DataView(value.buffer, value.byteOffset, 8).getFloat64(0, true));
+        }
+        received += batch.length;
+      }
+    })();
+    const msPerRecord = 1000 / offer.ratePerSecond;
+    while (sent < total && failure === null) {
+      const now = performance.now();
+      if (now > sendEnd + 5_000) break;
+      const due = Math.min(total, Math.floor((now - start) / msPerRecord) + 1);
+      while (sent < due) {
+        const slot = sent % ringSize;
+        const sentAt = performance.now();
+        stamps[slot]!.setFloat64(0, sentAt, true);
+        producer.send(topic, { value: ring[slot]!, partition: 0 }).then(() => {
+          acknowledged++;
+          onAcknowledged?.(performance.now() - sentAt);
+        }, onFail);
+        sent++;
+        if (producer.full) {
+          await producer.ready();
+          break;
+        }
+      }
+      senderLagMaxMs = Math.max(senderLagMaxMs, performance.now() - start - sent * msPerRecord);
+      if (sent < total) await sleep(1);
+    }
+    await producer.flush();
+    sending = false;
+    receiveDeadline = Math.min(receiveDeadline, performance.now() + LATENCY_DRAIN_MS);
+    await receiving;
+  } finally {
+    sending = false;
+    await producer.close().catch(() => {});
+    await consumer.close().catch(() => {});
+  }
+  if (failure !== null) throw new Error(`${topic}: a send failed: ${String(failure)}`);
+  return { sent, acknowledged, received, senderLagMaxMs };
 }
 
 function randomValues(size: number, count: number): Uint8Array[] {
@@ -496,85 +595,17 @@ export class FreshetTarget implements Target {
     record: (ms: number) => void,
   ): Promise<LatencyOutcome> {
     try {
-      return await this.offerAtRate(spec, record);
+      return await offerAtRate({
+        url: this.broker.url,
+        topic: spec.stream,
+        ratePerSecond: spec.ratePerSecond,
+        seconds: spec.seconds,
+        valueBytes: spec.valueBytes,
+        onReceived: record,
+      });
     } catch (err) {
       throw this.explain(err);
     }
-  }
-
-  private async offerAtRate(
-    spec: { stream: string; ratePerSecond: number; seconds: number; valueBytes: number },
-    record: (ms: number) => void,
-  ): Promise<LatencyOutcome> {
-    const { url } = this.broker;
-    if (spec.valueBytes < 8) throw new Error('freshet: latency values need 8 bytes for the send time');
-    const total = Math.max(1, Math.round(spec.ratePerSecond * spec.seconds));
-    // Larger than what the Producer may hold unencoded (maxBufferedBytes), so no value is rewritten early.
-    const ringSize = Math.min(total, 2 * Math.ceil(LATENCY_PRODUCER.maxBufferedBytes / spec.valueBytes) + 64);
-    const ring = randomValues(spec.valueBytes, ringSize);
-    const stamps = ring.map((value) => new DataView(value.buffer, value.byteOffset, 8));
-    const producer = new Producer({ url, ...LATENCY_PRODUCER, acks: 'all' });
-    const consumer = new Consumer({
-      url,
-      autoOffsetReset: 'earliest',
-      fetchMaxWaitMs: 1000,
-      maxPollRecords: CONSUMER_MAX_POLL_RECORDS,
-    });
-    let sent = 0;
-    let received = 0;
-    let sending = true;
-    let failure: unknown = null;
-    const onFail = (err: unknown) => {
-      failure ??= err;
-    };
-    const noop = () => {};
-    const start = performance.now();
-    const sendEnd = start + spec.seconds * 1000;
-    let receiveDeadline = sendEnd + LATENCY_DRAIN_MS + 30_000;
-    let senderLagMaxMs = 0;
-    try {
-      consumer.assign([{ topic: spec.stream, partition: 0, offset: 0 }]);
-      const receiving = (async () => {
-        while ((sending || received < sent) && performance.now() < receiveDeadline) {
-          const batch = await consumer.poll({ maxWaitMs: 100 });
-          const now = performance.now();
-          for (const r of batch) {
-            const value = r.value!;
-            record(now - new DataView(value.buffer, value.byteOffset, 8).getFloat64(0, true));
-          }
-          received += batch.length;
-        }
-      })();
-      const msPerRecord = 1000 / spec.ratePerSecond;
-      // Bounded: stops at `total` records, or a few seconds past the end when the client cannot keep up.
-      while (sent < total && failure === null) {
-        const now = performance.now();
-        if (now > sendEnd + 5_000) break;
-        const due = Math.min(total, Math.floor((now - start) / msPerRecord) + 1);
-        while (sent < due) {
-          const slot = sent % ringSize;
-          stamps[slot]!.setFloat64(0, performance.now(), true);
-          producer.send(spec.stream, { value: ring[slot]!, partition: 0 }).then(noop, onFail);
-          sent++;
-          if (producer.full) {
-            await producer.ready();
-            break;
-          }
-        }
-        senderLagMaxMs = Math.max(senderLagMaxMs, performance.now() - start - sent * msPerRecord);
-        if (sent < total) await sleep(1);
-      }
-      await producer.flush();
-      sending = false;
-      receiveDeadline = Math.min(receiveDeadline, performance.now() + LATENCY_DRAIN_MS);
-      await receiving;
-    } finally {
-      sending = false;
-      await producer.close().catch(() => {});
-      await consumer.close().catch(() => {});
-    }
-    if (failure !== null) throw this.explain(`${spec.stream}: a send failed: ${String(failure)}`);
-    return { sent, received, senderLagMaxMs };
   }
 
   /** An error for `problem`, with why the broker exited when it is gone (the usual cause of failed requests). */
