@@ -223,6 +223,24 @@ describe('raw produce errors', () => {
     // Nothing was appended by either.
     expect((await fetchRaw(h, 'raw', 0)).bytes.length).toBe(0);
   });
+
+  it('pipeline=true: a single broker answers as without it; a bad value or a {records} body is 400', async () => {
+    const plain = await produceRaw(h, 'raw', 0, batchOf(['a', 'b']), '&answer=range&pipeline=true');
+    expect(plain.res.status).toBe(200);
+    expect(plain.res.headers.get('freshet-appended')).toBeNull();
+    expect(plain.body).toEqual({ partition: 0, baseOffset: 0, lastOffset: 1, count: 2 });
+    const bad = await produceRaw(h, 'raw', 0, batchOf(['c']), '&pipeline=maybe');
+    expectError(bad, 400, 'INVALID_REQUEST');
+    expect(bad.body.error.message).toContain('pipeline');
+    const structured = await jsonRequest(h.app, 'POST', '/v1/topics/raw/records?pipeline=true', {
+      records: [{ value: 'x' }],
+    });
+    expectError(structured, 400, 'INVALID_REQUEST');
+    expect(structured.body.error.message).toContain('pipeline');
+    // Only the first request appended.
+    const decoded = await jsonRequest(h.app, 'GET', FETCH_PATH('raw', 0));
+    expect(decoded.body.records.map((r: { value: string }) => r.value)).toEqual(['a', 'b']);
+  });
 });
 
 describe('fetch', () => {
