@@ -338,38 +338,35 @@ export class ReplicatedEngine implements Engine {
       const r = j.replicas.replicas.get(partitionKey(name, p.partition));
       p.highWatermark = r ? r.hw : 0;
     }
-    const led = await this.leaderOffsets(name);
+    const led = await this.offsetsLedElsewhere(name);
     for (const p of description.partitions) {
       const o = led.get(p.partition);
-      if (!o) continue; // a leader that did not answer: this broker's view (its follower's, or 0)
+      if (!o) continue; // led here, or a leader that did not answer: this broker's view (its follower's, or 0)
       p.logStartOffset = o.logStartOffset;
       p.highWatermark = o.highWatermark;
     }
     return description;
   }
 
+  /** This broker's replica of the partition when it is the partition's current leader. */
+  private ledHere(topic: string, partition: number): Replica | undefined {
+    const r = this.joined?.replicas.replicas.get(partitionKey(topic, partition));
+    return r?.role === 'leader' && r.current ? r : undefined;
+  }
+
   /**
-   * Log start and high watermark of the topic's partitions as their leaders know them (only a leader knows
-   * them for sure): this broker's own, and the others' by one internal call per leader, bounded in time.
-   * Partitions without a leader, or whose leader does not answer, are left out.
+   * Log start and high watermark of the topic's partitions that other brokers lead, from those leaders
+   * (only a leader knows them for sure): one internal call per leader, bounded in time. Partitions without a
+   * leader, or whose leader does not answer, are left out.
    */
-  private async leaderOffsets(topic: string): Promise<Map<number, LedOffsets['partitions'][number]>> {
+  private async offsetsLedElsewhere(topic: string): Promise<Map<number, LedOffsets['partitions'][number]>> {
     const j = this.cluster;
     const out = new Map<number, LedOffsets['partitions'][number]>();
     const others = new Set<number>();
     const count = j.metadata.topics.get(topic)?.meta.partitions ?? 0;
     for (let partition = 0; partition < count; partition++) {
       const leader = j.metadata.partition(topic, partition)?.meta.leader ?? -1;
-      if (leader < 0) continue;
-      if (leader !== this.config.nodeId) {
-        others.add(leader);
-        continue;
-      }
-      const r = j.replicas.replicas.get(partitionKey(topic, partition));
-      if (r?.role !== 'leader' || !r.current) continue;
-      const offsets = await this.local.localOffsets(topic, partition).catch(() => null);
-      if (offsets)
-        out.set(partition, { partition, logStartOffset: offsets.logStartOffset, highWatermark: r.hw });
+      if (leader >= 0 && leader !== this.config.nodeId) others.add(leader);
     }
     await Promise.all(
       [...others].map(async (leader) => {
@@ -479,9 +476,10 @@ export class ReplicatedEngine implements Engine {
   }
 
   partitionsLedHere(topic: string): number[] {
+    const count = this.joined?.metadata.topics.get(topic)?.meta.partitions ?? 0;
     const led: number[] = [];
-    for (const r of this.joined?.replicas.replicas.values() ?? []) {
-      if (r.topic === topic && r.role === 'leader' && r.current) led.push(r.partition);
+    for (let partition = 0; partition < count; partition++) {
+      if (this.ledHere(topic, partition)) led.push(partition);
     }
     return led;
   }
@@ -685,15 +683,15 @@ export class ReplicatedEngine implements Engine {
     const group = await this.group<GroupDescription>('describeGroup', groupId);
     const rows = lagRows(group);
     const topics = new Set([...rows.values()].map((r) => r.topic));
-    const ends = new Map<string, number>();
+    const elsewhere = new Map<string, Map<number, LedOffsets['partitions'][number]>>();
     await Promise.all(
-      [...topics].map(async (topic) => {
-        for (const o of (await this.leaderOffsets(topic)).values()) {
-          ends.set(partitionKey(topic, o.partition), o.highWatermark);
-        }
-      }),
+      [...topics].map(async (topic) => elsewhere.set(topic, await this.offsetsLedElsewhere(topic))),
     );
-    for (const r of rows.values()) r.logEndOffset = ends.get(partitionKey(r.topic, r.partition)) ?? -1;
+    for (const r of rows.values()) {
+      const end =
+        this.ledHere(r.topic, r.partition)?.hw ?? elsewhere.get(r.topic)?.get(r.partition)?.highWatermark;
+      r.logEndOffset = end ?? -1;
+    }
     return withLag(group, rows);
   }
 

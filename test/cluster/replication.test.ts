@@ -102,16 +102,20 @@ async function json(res: Response): Promise<Record<string, unknown>> {
   }
 }
 
-async function createTopic(name: string, partitions: number, config: Record<string, string | number> = {}) {
-  // Three registered brokers for replication factor 3 (one paused or restarted by an earlier test may be
-  // registering again).
+async function createTopic(
+  name: string,
+  partitions: number,
+  config: Record<string, string | number> = {},
+  replicationFactor = 3,
+) {
+  // Three registered brokers (one paused or restarted by an earlier test may be registering again).
   await waitFor('3 brokers registered', 20_000, async () =>
     (await clusterOf(anyLive())).brokers.length === 3 ? true : undefined,
   );
   const res = await fetch(`${anyLive().url}/v1/topics`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ name, partitions, replicationFactor: 3, config }),
+    body: JSON.stringify({ name, partitions, replicationFactor, config }),
   });
   const body = await json(res);
   expect(res.status, JSON.stringify(body)).toBe(201);
@@ -200,6 +204,14 @@ async function replicaEnds(topic: string, partition: number): Promise<Map<number
     if (r) ends.set(id, r.logEndOffset);
   }
   return ends;
+}
+
+/** Bytes in the segment files of a broker's copy of the partition (0: an emptied log). */
+function logBytes(nodeId: number, topic: string, partition: number): number {
+  const dir = path.join(dataDirs.get(nodeId)!, `${topic}-${partition}`);
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.log'))
+    .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
 }
 
 async function waitInSync(topic: string, partition: number, size: number, timeoutMs = 20_000) {
@@ -603,12 +615,7 @@ describe('replication', () => {
 
   it('reassigns a partition with freshet partitions reassign: the new replica copies the log before the switch', async () => {
     const topic = 'reassign-me';
-    const res = await fetch(`${anyLive().url}/v1/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ name: topic, partitions: 1, replicationFactor: 2 }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
+    await createTopic(topic, 1, {}, 2);
     const before = await waitInSync(topic, 0, 2);
     const leader = brokers.get(before.leader)!;
     for (let i = 0; i < 100; i++) expect((await produceTo(leader, topic, 0, `r${i}`)).ok).toBe(true);
@@ -647,13 +654,9 @@ describe('replication', () => {
       'after-move',
     ]);
     // The broker moved away from deletes its copy of the log (what is left is one empty segment).
-    const gone = path.join(dataDirs.get(before.leader)!, `${topic}-0`);
-    await waitFor('the old replica emptying its log', 15_000, async () => {
-      const bytes = readdirSync(gone)
-        .filter((f) => f.endsWith('.log'))
-        .reduce((sum, f) => sum + statSync(path.join(gone, f)).size, 0);
-      return bytes === 0 ? true : undefined;
-    });
+    await waitFor('the old replica emptying its log', 15_000, async () =>
+      logBytes(before.leader, topic, 0) === 0 ? true : undefined,
+    );
     // A broker that holds no replica any more describes the partition with the leader's offsets.
     const outsider = [1, 2, 3].find((b) => !target.includes(b))!;
     const seen = await describe_(topic, brokers.get(outsider)!);
@@ -666,12 +669,7 @@ describe('replication', () => {
 
   it('empties, when it comes back, the log of a replica moved away while its broker was down', async () => {
     const topic = 'moved-while-down';
-    const res = await fetch(`${anyLive().url}/v1/topics`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ name: topic, partitions: 1, replicationFactor: 2 }),
-    });
-    expect(res.status, await res.clone().text()).toBe(201);
+    await createTopic(topic, 1, {}, 2);
     const before = await waitInSync(topic, 0, 2);
     const leader = brokers.get(before.leader)!;
     for (let i = 0; i < 50; i++) expect((await produceTo(leader, topic, 0, `m${i}`)).ok).toBe(true);
@@ -695,13 +693,9 @@ describe('replication', () => {
     );
     expect(run.status, run.stderr).toBe(0);
     await start(away);
-    const dir = path.join(dataDirs.get(away)!, `${topic}-0`);
-    await waitFor('the returning broker emptying the log it no longer replicates', 20_000, async () => {
-      const bytes = readdirSync(dir)
-        .filter((f) => f.endsWith('.log'))
-        .reduce((sum, f) => sum + statSync(path.join(dir, f)).size, 0);
-      return bytes === 0 ? true : undefined;
-    });
+    await waitFor('the returning broker emptying the log it no longer replicates', 20_000, async () =>
+      logBytes(away, topic, 0) === 0 ? true : undefined,
+    );
     expect((await readAll(topic, 0)).map((r) => r.value)).toEqual(
       Array.from({ length: 50 }, (_, i) => `m${i}`),
     );

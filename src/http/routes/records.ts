@@ -37,6 +37,8 @@ interface ProduceAnswer {
   results: Array<{ partition: number; offset: number }>;
 }
 
+const noAppend = () => null;
+
 /** How a raw-batch produce is answered: a result per record (the default), or its offset range. */
 type RawAnswerShape = 'records' | 'range';
 
@@ -192,18 +194,13 @@ export function recordRoutes(deps: RouteDeps): Hono {
         `topic '${topic}' has no partition ${partition} (it has ${partitionCount})`,
       );
     }
-    let appendedAt: number | undefined;
-    let signalAppended: (() => void) | undefined;
-    const appended = new Promise<void>((resolve) => {
-      signalAppended = resolve;
-    });
-    const onAppended =
+    let onAppended: ((baseOffset: number) => void) | undefined;
+    const appended =
       pipeline && acks === -1
-        ? (baseOffset: number) => {
-            appendedAt = baseOffset;
-            signalAppended?.();
-          }
-        : undefined;
+        ? new Promise<number>((resolve) => {
+            onAppended = resolve;
+          })
+        : null;
     const appending = engine.produce({ topic, partition, batches, acks, onAppended });
     if (acks === 0) {
       unacknowledged(
@@ -228,23 +225,15 @@ export function recordRoutes(deps: RouteDeps): Hono {
         results.push({ partition, offset });
       return { results };
     };
-    if (onAppended) {
-      let settled = false;
-      const settling = appending.then(
-        () => {
-          settled = true;
-        },
-        () => {
-          settled = true;
-        },
-      );
-      await Promise.race([appended, settling]);
-      if (!settled && appendedAt !== undefined) {
-        // Appended, not yet acknowledged by the ISR: the client may send the partition's next batch now.
+    if (appended) {
+      // The append first (the ISR still to confirm): the client may send the partition's next batch now.
+      // The answer first (a single broker, or a failure): answered as without `pipeline`.
+      const baseOffset = await Promise.race([appended, appending.then(noAppend, noAppend)]);
+      if (baseOffset !== null) {
         return sendLater(
           c,
           appending.then(answerOf),
-          { 'freshet-appended': String(appendedAt) },
+          { 'freshet-appended': String(baseOffset) },
           errorBodyOf,
         );
       }
