@@ -350,10 +350,16 @@ export class ReplicaManager {
 
   // ---------------------------------------------------------------- leader: produce and consume
 
+  /** This broker's replica of the partition when it is the partition's current leader. */
+  led(topic: string, partition: number): Replica | undefined {
+    const r = this.replicas.get(partitionKey(topic, partition));
+    return r?.role === 'leader' && r.current ? r : undefined;
+  }
+
   /** The replica this broker leads, or the error a client should get (and follow). */
   leaderOf(topic: string, partition: number): Replica {
-    const r = this.replicas.get(partitionKey(topic, partition));
-    if (r?.role === 'leader' && r.current) return r;
+    const r = this.led(topic, partition);
+    if (r) return r;
     const entry = this.options.metadata.partition(topic, partition);
     if (!entry) {
       throw new BrokerError(

@@ -348,12 +348,6 @@ export class ReplicatedEngine implements Engine {
     return description;
   }
 
-  /** This broker's replica of the partition when it is the partition's current leader. */
-  private ledHere(topic: string, partition: number): Replica | undefined {
-    const r = this.joined?.replicas.replicas.get(partitionKey(topic, partition));
-    return r?.role === 'leader' && r.current ? r : undefined;
-  }
-
   /**
    * Log start and high watermark of the topic's partitions that other brokers lead, from those leaders
    * (only a leader knows them for sure): one internal call per leader, bounded in time. Partitions without a
@@ -479,7 +473,7 @@ export class ReplicatedEngine implements Engine {
     const count = this.joined?.metadata.topics.get(topic)?.meta.partitions ?? 0;
     const led: number[] = [];
     for (let partition = 0; partition < count; partition++) {
-      if (this.ledHere(topic, partition)) led.push(partition);
+      if (this.joined?.replicas.led(topic, partition)) led.push(partition);
     }
     return led;
   }
@@ -689,7 +683,8 @@ export class ReplicatedEngine implements Engine {
     );
     for (const r of rows.values()) {
       const end =
-        this.ledHere(r.topic, r.partition)?.hw ?? elsewhere.get(r.topic)?.get(r.partition)?.highWatermark;
+        this.joined?.replicas.led(r.topic, r.partition)?.hw ??
+        elsewhere.get(r.topic)?.get(r.partition)?.highWatermark;
       r.logEndOffset = end ?? -1;
     }
     return withLag(group, rows);
