@@ -383,10 +383,10 @@ export class ReplicatedEngine implements Engine {
   async serveLedOffsets(body: unknown): Promise<LedOffsets> {
     const topic = (body as { topic?: unknown } | null)?.topic;
     if (typeof topic !== 'string') throw new BrokerError('INVALID_REQUEST', 'led-offsets takes {topic}');
-    const j = this.cluster;
     const partitions: LedOffsets['partitions'] = [];
-    for (const r of j.replicas.replicas.values()) {
-      if (r.topic !== topic || r.role !== 'leader' || !r.current) continue;
+    for (const partition of this.partitionsLedHere(topic)) {
+      const r = this.cluster.replicas.led(topic, partition);
+      if (!r) continue;
       const offsets = await this.local.localOffsets(topic, r.partition).catch(() => null);
       if (offsets)
         partitions.push({
